@@ -1,0 +1,353 @@
+"""Devices and array namespaces: the one place that knows which array library holds the numbers.
+
+A tensor's numbers live in an array of some library: ``numpy`` on the CPU, ``cupy`` on a CUDA GPU,
+or ``array_api_strict`` (the Python array API standard's strict reference, used by the tests to
+catch NumPy-only habits that would break on CuPy). Every operation in :mod:`autogradlab.functions`
+asks this module for the *namespace* of its input (``xp``) and only calls functions that the array
+API standard defines, so the same engine code runs on all three.
+
+Nothing here is imported by the learner directly; ``ag.device``, ``ag.cuda`` and ``Tensor.to``
+are the public faces of this module.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import CudaUnavailableError, DeviceError
+
+Array = Any  # an array of one of the supported libraries
+
+
+# --------------------------------------------------------------------------------------------
+# dtypes
+# --------------------------------------------------------------------------------------------
+
+
+class DType:
+    """A dtype by name, shared by every array library (``ag.float32`` works on CPU and GPU)."""
+
+    __slots__ = ("name", "is_floating_point", "itemsize")
+
+    def __init__(self, name: str, is_floating_point: bool, itemsize: int) -> None:
+        self.name = name
+        self.is_floating_point = is_floating_point
+        self.itemsize = itemsize
+
+    def __repr__(self) -> str:
+        return f"autogradlab.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+float32 = DType("float32", True, 4)
+float64 = DType("float64", True, 8)
+int32 = DType("int32", False, 4)
+int64 = DType("int64", False, 8)
+bool_ = DType("bool", False, 1)
+DTYPES = {d.name: d for d in (float32, float64, int32, int64, bool_)}
+default_float = float32
+
+
+def as_dtype(dtype: DType | str | Any) -> DType:
+    """Accept ``ag.float64``, ``"float64"`` or ``numpy.float64`` and return the DType."""
+    if isinstance(dtype, DType):
+        return dtype
+    name = dtype if isinstance(dtype, str) else getattr(np.dtype(dtype), "name", str(dtype))
+    if name not in DTYPES:
+        known = ", ".join(f"ag.{n}" for n in DTYPES)
+        raise TypeError(f"autogradlab does not support dtype {dtype!r}; use one of {known}.")
+    return DTYPES[name]
+
+
+# --------------------------------------------------------------------------------------------
+# devices
+# --------------------------------------------------------------------------------------------
+
+
+class Device:
+    """Where a tensor's numbers live: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: str | Device = "cpu", index: int | None = None) -> None:
+        if isinstance(spec, Device):
+            spec, index = spec.type, spec.index if index is None else index
+        if not isinstance(spec, str):
+            raise TypeError(f"a device is a string like 'cpu' or 'cuda:0', not {spec!r}")
+        kind, _, number = spec.partition(":")
+        if kind not in ("cpu", "cuda") or (number and not number.isdigit()):
+            raise DeviceError(
+                f"unknown device {spec!r}: autogradlab knows 'cpu' (NumPy) and 'cuda' or "
+                f"'cuda:N' (CuPy on GPU number N)."
+            )
+        if number:
+            index = int(number)
+        if kind == "cuda" and index is None:
+            index = 0
+        if kind == "cpu":
+            index = None
+        self.type = kind
+        self.index = index
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = Device(other)
+        return (
+            isinstance(other, Device) and self.type == other.type and self.index == other.index
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = Device("cpu")
+
+
+# --------------------------------------------------------------------------------------------
+# namespaces
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Namespace:
+    """One array library as the engine sees it: its module ``xp`` and a few adapters."""
+
+    name: str
+    xp: types.ModuleType
+    array_type: type
+    dtype_to_native: dict[DType, Any] = field(default_factory=dict)
+    native_to_dtype: dict[Any, DType] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for dtype in DTYPES.values():
+            native = getattr(self.xp, dtype.name, None)
+            if native is None:
+                continue
+            self.dtype_to_native[dtype] = native
+            self.native_to_dtype[self.xp.zeros(1, dtype=native).dtype] = dtype
+
+    def dtype_of(self, array: Array) -> DType:
+        return self.native_to_dtype[array.dtype]
+
+    def ensure_array(self, value: Array) -> Array:
+        """NumPy returns scalars (``numpy.float32``) from some 0-d computations; make them arrays."""
+        if type(value) is self.array_type:
+            return value
+        return self.xp.asarray(value)
+
+    def device_of(self, array: Array) -> Device:
+        if self.name == "cupy":
+            return Device("cuda", array.device.id)
+        return CPU
+
+    def to_host(self, array: Array) -> np.ndarray:
+        """A NumPy array with the same numbers (no copy where the array already is NumPy)."""
+        if self.name == "numpy":
+            return np.asarray(array)
+        if self.name == "cupy":
+            return array.get()
+        return np.from_dlpack(array)
+
+    def from_host(self, host: np.ndarray, device: Device) -> Array:
+        if self.name == "cupy":
+            with self.xp.cuda.Device(device.index or 0):
+                return self.xp.asarray(host)
+        return self.xp.asarray(host)
+
+    def index_add(self, target: Array, index: Any, values: Array) -> None:
+        """``target[index] += values``, adding repeated indices up (NumPy's ``add.at``)."""
+        if self.name == "numpy":
+            np.add.at(target, index, values)
+        elif self.name == "cupy":
+            import cupyx
+
+            cupyx.scatter_add(target, index, values)
+        else:  # the array API has no scatter-add: do it one index at a time, on the host
+            host = self.to_host(target).copy()
+            np.add.at(host, _host_index(index), self.to_host(values))
+            target[...] = self.xp.asarray(host)
+
+
+def _host_index(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(_host_index(i) for i in index)
+    if hasattr(index, "__dlpack__") and not isinstance(index, np.ndarray):
+        return np.from_dlpack(index)
+    return index
+
+
+NUMPY = Namespace("numpy", np, np.ndarray)
+_BY_TYPE: dict[type, Namespace] = {np.ndarray: NUMPY}
+for _scalar in (np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_):
+    _BY_TYPE[_scalar] = NUMPY
+
+
+def namespace_of(array: Array) -> Namespace:
+    """The namespace that owns ``array`` (fast path: one dictionary look-up)."""
+    try:
+        return _BY_TYPE[type(array)]
+    except KeyError:
+        return _register(array)
+
+
+def _register(array: Array) -> Namespace:
+    module = type(array).__module__.split(".")[0]
+    if module == "cupy":
+        namespace = _cupy_namespace()
+    elif module == "array_api_strict":
+        import array_api_strict
+
+        namespace = Namespace("array_api_strict", array_api_strict, type(array))
+    elif isinstance(array, np.generic):
+        namespace = NUMPY
+    else:
+        raise TypeError(
+            f"autogradlab cannot hold a {type(array).__name__}: give it a number, a list, a NumPy "
+            f"array (or, on a GPU, a CuPy array)."
+        )
+    _BY_TYPE[type(array)] = namespace
+    return namespace
+
+
+# --------------------------------------------------------------------------------------------
+# CUDA through CuPy
+# --------------------------------------------------------------------------------------------
+
+_INSTALL_HINT = 'pip install "autogradlab[gpu]"'
+_cuda_status: tuple[bool, str, int] | None = None
+
+
+def cuda_status() -> tuple[bool, str, int]:
+    """``(usable, reason, device_count)``: can CuPy run on a GPU here, and if not, why not."""
+    global _cuda_status
+    if _cuda_status is None:
+        _cuda_status = _probe_cuda()
+    return _cuda_status
+
+
+def _probe_cuda() -> tuple[bool, str, int]:
+    try:
+        import cupy
+    except ImportError:
+        return (
+            False,
+            f"CuPy is not installed, so there is no 'cuda' device. Install it with "
+            f"{_INSTALL_HINT} on a machine with an NVIDIA GPU.",
+            0,
+        )
+    except Exception as error:  # a broken CuPy install
+        return False, f"CuPy is installed but failed to import ({error}). Reinstall it.", 0
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+        if count < 1:
+            raise RuntimeError("no CUDA device was found")
+        cupy.zeros(1)  # the first real use is where a missing driver shows up
+    except Exception as error:
+        reason = str(error).strip() or type(error).__name__
+        return (
+            False,
+            f"CuPy is installed but there is no usable GPU here (CUDA says: {reason}). Run on a "
+            f"machine with an NVIDIA GPU and driver, or stay on device='cpu'.",
+            0,
+        )
+    return True, "", count
+
+
+def _cupy_namespace() -> Namespace:
+    import cupy
+
+    return Namespace("cupy", cupy, cupy.ndarray)
+
+
+def namespace_for(device: Device) -> Namespace:
+    """The namespace for a device, raising :class:`CudaUnavailableError` when CUDA can't be used."""
+    if device.type == "cpu":
+        return NUMPY
+    usable, reason, count = cuda_status()
+    if not usable:
+        raise CudaUnavailableError(reason)
+    if device.index is not None and device.index >= count:
+        raise CudaUnavailableError(
+            f"there is no {device}: this machine has {count} GPU(s), numbered 0 to {count - 1}."
+        )
+    import cupy
+
+    return namespace_of(cupy.empty(0))
+
+
+def to_host(array: Array) -> np.ndarray:
+    """A NumPy copy-free view of ``array`` where possible; drawing code uses this."""
+    return namespace_of(array).to_host(array)
+
+
+def host_copy(array: Array) -> np.ndarray:
+    """A NumPy array of ``array``'s numbers that nothing else will change."""
+    return np.array(to_host(array), copy=True)
+
+
+# --------------------------------------------------------------------------------------------
+# random numbers (made on the host with NumPy, so a seed gives the same numbers on every device)
+# --------------------------------------------------------------------------------------------
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the random number generator behind ``ag.randn`` and ``ag.rand``."""
+    global _generator
+    _generator = np.random.default_rng(seed)
+
+
+def random_normal(shape: tuple[int, ...]) -> np.ndarray:
+    return _generator.standard_normal(shape)
+
+
+def random_uniform(shape: tuple[int, ...], low: float = 0.0, high: float = 1.0) -> np.ndarray:
+    return _generator.uniform(low, high, shape)
+
+
+def random_permutation(n: int) -> np.ndarray:
+    return _generator.permutation(n)
+
+
+def host_array(data: Any, dtype: DType | None) -> np.ndarray:
+    """Turn numbers or (nested) lists into a NumPy array with PyTorch's dtype rules.
+
+    Python floats become ``float32`` (the default float dtype), ints ``int64``, bools ``bool``;
+    a NumPy array keeps its dtype.
+    """
+    if isinstance(data, np.ndarray | np.generic):
+        array = np.asarray(data)
+    else:
+        try:
+            array = np.asarray(data)
+        except ValueError as error:
+            raise ValueError(
+                f"cannot make a tensor from {data!r}: nested lists must be rectangular "
+                f"(every row the same length). NumPy said: {error}"
+            ) from None
+        if array.dtype == np.float64:
+            array = array.astype(np.float32)
+    if array.dtype.kind == "O" or array.dtype.kind in "USV":
+        raise TypeError(
+            f"cannot make a tensor from {type(data).__name__} {data!r}: tensors hold numbers."
+        )
+    if dtype is not None:
+        array = array.astype(as_dtype(dtype).name, copy=False)
+    elif array.dtype.name not in DTYPES:
+        array = array.astype(np.float32 if array.dtype.kind == "f" else np.int64)
+    return array
