@@ -1,0 +1,308 @@
+"""From a tensor to a graph model: the nodes and edges behind ``output``, as plain data.
+
+``trace(L)`` runs nothing new. It walks the ``grad_fn`` links behind ``L`` (the graph the engine
+built while the learner's code ran) and reads what the engine recorded: each node's value, and,
+after ``L.backward()``, the gradients the engine sent along each edge and in what order
+(:func:`autogradlab.autograd.recorded_events`). Everything is copied to NumPy on the host, so a
+graph computed on a GPU can be drawn, and nothing here keeps engine objects alive except the
+``functions`` side table used by inspectors.
+
+Node ids are names: the learner's own variable names where they can be found (``a``, ``w1``),
+otherwise stable generated ones (``mul1``, ``leaf2``), numbered in creation order, so the same code
+gives the same graph every time.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from .. import autograd, backend
+from ..autograd import Created, Function, GradientAccumulated, GradientSent
+from ..tensor import Tensor
+
+# names that IPython and Python put in a namespace and that are never the learner's variables
+_SKIP_NAMES = {"_", "__", "___", "Out", "In", "_ih", "_oh", "_dh"}
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One step of the backward pass, as the engine did it, with host copies of the numbers.
+
+    ``kind`` is ``"send"`` (``source`` sent ``contribution = upstream x local`` to ``target``
+    along input slot ``index``) or ``"accumulate"`` (``target`` now holds ``total``, the sum of
+    the ``count`` contributions it has received so far).
+    """
+
+    kind: str
+    source: str | None
+    target: str
+    index: int | None
+    upstream: np.ndarray | None
+    local: Any
+    contribution: np.ndarray
+    total: np.ndarray | None
+    count: int
+
+
+@dataclass
+class Graph:
+    """The computation graph behind one output, ready to lay out, draw and animate.
+
+    ``nx`` is a ``networkx.DiGraph`` whose edges point forward (input -> operation) and whose
+    node and edge attributes are plain Python and NumPy values (see :func:`trace`).
+    """
+
+    nx: nx.DiGraph
+    output: str
+    forward_order: list[str]
+    leaves: list[str]
+    backward_steps: list[BackwardStep]
+    functions: dict[str, Function] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return self.nx.number_of_nodes()
+
+    def node(self, name: str) -> dict[str, Any]:
+        return self.nx.nodes[name]
+
+    def edge(self, source: str, target: str) -> dict[str, Any]:
+        return self.nx.edges[source, target]
+
+    @property
+    def has_backward(self) -> bool:
+        return bool(self.backward_steps)
+
+    @property
+    def ops(self) -> list[str]:
+        return list(self.forward_order)
+
+
+def summarize(array: np.ndarray) -> str:
+    """``(5, 5) mean 0.12 [-1.3, 2.1]``: a tensor in a few characters, for labels."""
+    if array.size == 1:
+        return f"{float(array.reshape(())):.4g}"
+    if array.size == 0:
+        return f"{tuple(array.shape)} empty"
+    values = array.astype(np.float64, copy=False)
+    return (
+        f"{tuple(array.shape)} mean {values.mean():.3g} "
+        f"[{values.min():.3g}, {values.max():.3g}]"
+    )
+
+
+def host_local(local: Any) -> Any:
+    """A local derivative as the viewer shows it: a number, a host array, or a description."""
+    if isinstance(local, str) or local is None:
+        return local
+    if isinstance(local, int | float):
+        return float(local)
+    array = backend.host_copy(local)
+    return float(array.reshape(())) if array.size == 1 else array
+
+
+def _user_names(names: Mapping[str, Any] | None) -> dict[int, str]:
+    """Map ``id(tensor or node)`` to the learner's variable name, from the calling code."""
+    if names is None:
+        names = {}
+        frame = inspect.currentframe()
+        while frame is not None and frame.f_globals.get("__name__", "").startswith("autogradlab"):
+            frame = frame.f_back
+        if frame is not None:
+            names = {**frame.f_globals, **frame.f_locals}
+        del frame
+    found: dict[int, str] = {}
+    for name, value in names.items():
+        if not isinstance(value, Tensor) or name in _SKIP_NAMES or name.startswith("_"):
+            continue
+        key = id(value.grad_fn) if value.grad_fn is not None else id(value)
+        found.setdefault(key, name)
+    return found
+
+
+def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
+    """Read the graph behind ``output`` into a :class:`Graph`.
+
+    ``names`` maps variable names to tensors; by default the caller's variables are used, so
+    ``trace(L)`` in a notebook labels nodes ``a``, ``b``, ``L`` as the learner wrote them.
+
+    Node attributes: ``kind`` (leaf / op / output), ``op`` (class name), ``symbol``,
+    ``grad_fn`` (``MulBackward0``), ``expression`` (``x1 * a``), ``shape``, ``dtype``,
+    ``device``, ``requires_grad``, ``value`` and ``grad`` (host arrays; ``grad`` is what the node
+    received in the last backward pass, or None), ``formulas`` (local derivative formulas),
+    ``order`` (creation index among operations, -1 for leaves), ``module_path`` (the
+    ``nn.Module`` that made it, or None) and ``constants`` ({input slot: number}).
+    Edge attributes (input -> operation): ``indices`` (input slots; two for ``a * a``),
+    ``local`` (the local derivative: a number for scalars, a summary string for tensors,
+    summed over slots), ``local_value`` (host array or number, None when not elementwise),
+    ``grad`` (the gradient sent back along the edge in the last backward pass, or None).
+    """
+    if not isinstance(output, Tensor):
+        raise TypeError(f"trace() needs a Tensor, not {type(output).__name__}")
+    user = _user_names(names)
+    graph = nx.DiGraph()
+    functions: dict[str, Function] = {}
+    ids: dict[int, str] = {}
+    used: set[str] = set()
+    counters: dict[str, int] = {}
+
+    def unique(base: str) -> str:
+        name, k = base, 1
+        while name in used:
+            k += 1
+            name = f"{base}_{k}"
+        used.add(name)
+        return name
+
+    def generated(prefix: str) -> str:
+        while True:
+            counters[prefix] = counters.get(prefix, 0) + 1
+            candidate = f"{prefix}{counters[prefix]}"
+            if candidate not in used and candidate not in user.values():
+                used.add(candidate)
+                return candidate
+
+    def add_tensor_node(key: int, tensor_like: Any, fn: Function | None) -> str:
+        data = fn.value if fn is not None else tensor_like.data
+        namespace = backend.namespace_of(data)
+        name = unique(user[key]) if key in user else generated(
+            "leaf" if fn is None else type(fn).__name__.lower()
+        )
+        ids[key] = name
+        graph.add_node(
+            name,
+            kind="leaf" if fn is None else "op",
+            op=None if fn is None else type(fn).__name__,
+            symbol=None if fn is None else (fn.symbol or type(fn).__name__.lower()),
+            grad_fn=None if fn is None else fn.name(),
+            shape=tuple(data.shape),
+            dtype=namespace.dtype_of(data).name,
+            device=str(namespace.device_of(data)),
+            requires_grad=True if fn is not None else bool(tensor_like.requires_grad),
+            value=backend.host_copy(data),
+            grad=None,
+            formulas=tuple(fn.formulas) if fn is not None else (),
+            order=-1 if fn is None else 0,
+            module_path=getattr(fn, "module_path", None),
+            constants={},
+            expression=name,
+        )
+        if fn is not None:
+            functions[name] = fn
+        return name
+
+    if output.grad_fn is None:
+        root = add_tensor_node(id(output), output, None)
+        graph.nodes[root]["kind"] = "output"
+        return Graph(graph, root, [], [root], [])
+
+    order = list(reversed(autograd.topological_order([output.grad_fn])))  # creation order
+    leaves: list[str] = []
+    for position, fn in enumerate(order):
+        for x in fn.inputs:
+            if isinstance(x, Tensor) and x.grad_fn is None and id(x) not in ids:
+                leaves.append(add_tensor_node(id(x), x, None))
+        name = add_tensor_node(id(fn), None, fn)
+        graph.nodes[name]["order"] = position
+        _link_inputs(graph, ids, fn, name)
+    output_name = ids[id(output.grad_fn)]
+    graph.nodes[output_name]["kind"] = "output"
+    steps = _backward_steps(output, ids, graph)
+    return Graph(graph, output_name, [ids[id(fn)] for fn in order], leaves, steps, functions)
+
+
+def _link_inputs(graph: nx.DiGraph, ids: dict[int, str], fn: Function, name: str) -> None:
+    """Add the edges input -> ``fn`` and the node's expression, e.g. ``x3 * b``."""
+    operands = []
+    for slot, x in enumerate(fn.inputs):
+        if not isinstance(x, Tensor):
+            graph.nodes[name]["constants"][slot] = x
+            operands.append(repr(x))
+            continue
+        source = ids[id(x.grad_fn) if x.grad_fn is not None else id(x)]
+        operands.append(source)
+        if graph.has_edge(source, name):
+            graph.edges[source, name]["indices"] += (slot,)
+        else:
+            graph.add_edge(source, name, indices=(slot,), local=None, local_value=None, grad=None)
+    symbol = graph.nodes[name]["symbol"]
+    if len(operands) == 2 and not symbol.isalpha() and symbol != "[]":
+        expression = f"{operands[0]} {symbol} {operands[1]}"
+    else:
+        expression = f"{symbol}({', '.join(operands)})"
+    graph.nodes[name]["expression"] = expression
+    for source in {ids[id(x.grad_fn) if x.grad_fn is not None else id(x)]
+                   for x in fn.inputs if isinstance(x, Tensor)}:
+        _set_local(graph, fn, source, name)
+
+
+def _set_local(graph: nx.DiGraph, fn: Function, source: str, target: str) -> None:
+    edge = graph.edges[source, target]
+    parts = []
+    for slot in edge["indices"]:
+        if not fn.needs_grad[slot]:
+            continue
+        try:
+            parts.append(host_local(fn.local_derivative(slot)))
+        except Exception:  # a derivative that cannot be evaluated (e.g. freed) is only described
+            parts.append(fn.formulas[slot] if slot < len(fn.formulas) else None)
+    if not parts:
+        return
+    if all(isinstance(p, float | np.ndarray) for p in parts):
+        total = parts[0]
+        for p in parts[1:]:
+            total = total + p
+        edge["local_value"] = total
+        edge["local"] = (
+            float(total) if isinstance(total, float) or np.size(total) == 1
+            else summarize(np.asarray(total))
+        )
+    else:
+        edge["local"] = " + ".join(str(p) for p in parts)
+
+
+def _node_id(ids: dict[int, str], node: Any) -> str:
+    return ids[id(node)]
+
+
+def _backward_steps(output: Tensor, ids: dict[int, str], graph: nx.DiGraph) -> list[BackwardStep]:
+    steps: list[BackwardStep] = []
+    edge_grads: dict[tuple[str, str], np.ndarray] = {}
+    for event in autograd.recorded_events(output):
+        if isinstance(event, Created):
+            continue
+        if isinstance(event, GradientSent):
+            source, target = _node_id(ids, event.source), _node_id(ids, event.target)
+            contribution = backend.host_copy(event.contribution)
+            steps.append(
+                BackwardStep(
+                    "send", source, target, event.index, backend.host_copy(event.upstream),
+                    host_local(event.local), contribution, None, 0,
+                )
+            )
+            key = (target, source)
+            edge_grads[key] = contribution if key not in edge_grads else (
+                edge_grads[key] + contribution
+            )
+        elif isinstance(event, GradientAccumulated):
+            target = _node_id(ids, event.target)
+            total = backend.host_copy(event.total)
+            steps.append(
+                BackwardStep(
+                    "accumulate", None, target, None, None, None,
+                    backend.host_copy(event.contribution), total, event.count,
+                )
+            )
+            graph.nodes[target]["grad"] = total
+    for (source, target), grad in edge_grads.items():
+        graph.edges[source, target]["grad"] = grad
+    if steps:
+        output_fn = output.grad_fn
+        if output_fn is not None and output_fn.grad_output is not None:
+            graph.nodes[ids[id(output_fn)]]["grad"] = backend.host_copy(output_fn.grad_output)
+    return steps
