@@ -21,6 +21,7 @@ explained after the fact; :func:`recorded_events` rebuilds the same event list f
 from __future__ import annotations
 
 import itertools
+import operator
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -197,7 +198,6 @@ class Function:
     needs_grad: tuple[bool, ...]
     seq: int
     value: Array
-    versions: tuple[int, ...]
     released: bool = False
     hooks: list | None = None
     retained: weakref.ref | None = None
@@ -225,23 +225,21 @@ class Function:
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run this operation on tensors (and numbers), recording it in the graph if needed."""
         fn = cls()
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
         try:
             out = fn.forward(*arrays, **options)
         except AutogradError:
             raise
         except Exception as error:
             raise fn.explain_failure(inputs, error) from None
-        out = backend.namespace_of(out).ensure_array(out)
         if not _grad_enabled:
             return Tensor._from_op(out, None)
-        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        if not any(needs):
+        needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
+        if True not in needs:
             return Tensor._from_op(out, None)
         fn.inputs = inputs
         fn.needs_grad = needs
-        fn.versions = tuple(x._version if isinstance(x, Tensor) else 0 for x in inputs)
-        fn.seq = next(_sequence)
+        fn.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
         fn.value = out
         result = Tensor._from_op(out, fn)
         if _listeners:
@@ -300,24 +298,23 @@ def topological_order(roots: Sequence[Function]) -> list[Function]:
     so reversing it means each node comes after every node that uses its output. The walk uses an
     explicit stack, not recursion, so a chain of 100,000 operations is fine.
     """
-    seen: set[int] = set()
+    seen: set[Function] = set()
     nodes: list[Function] = []
     stack = list(roots)
     while stack:
         fn = stack.pop()
-        if id(fn) in seen:
+        if fn in seen:
             continue
-        seen.add(id(fn))
+        seen.add(fn)
         nodes.append(fn)
         for x in fn.inputs:
-            if isinstance(x, Tensor) and x.grad_fn is not None and id(x.grad_fn) not in seen:
+            if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn not in seen:
                 stack.append(x.grad_fn)
     nodes.sort(key=_by_seq, reverse=True)
     return nodes
 
 
-def _by_seq(fn: Function) -> int:
-    return fn.seq
+_by_seq = operator.attrgetter("seq")
 
 
 class _Pending:
@@ -350,7 +347,7 @@ def run_backward(
     With ``capture`` (a dict keyed by nodes), gradients arriving at those nodes are stored there
     and no leaf's ``.grad`` changes: that is :func:`grad`. Otherwise leaves accumulate ``.grad``.
     """
-    pending: dict[Any, _Pending] = {}
+    pending: dict[Any, _Pending] = {}  # node -> the gradient summed for it so far
     leaves: list[Tensor] = []  # in order of first arrival
     for out, seed in zip(outputs, seeds):
         node = out.grad_fn if out.grad_fn is not None else out
@@ -358,7 +355,7 @@ def run_backward(
     order = topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
     for position, fn in enumerate(order):
         entry = pending.pop(fn, None)
-        if entry is None:
+        if entry is None:  # no gradient reached this node (its output was not used)
             continue
         if fn.released:
             raise GraphFreedError(
@@ -366,16 +363,20 @@ def run_backward(
                 f"pass already used up this graph. Pass retain_graph=True to the first "
                 f"backward() if you need two, or recompute the forward pass."
             )
-        grad = _prepare(fn, entry.total, capture)
-        _check_versions(fn)
+        grad = entry.total
+        if fn.hooks or fn.retained is not None or capture is not None:
+            grad = _prepare(fn, grad, capture)
+        if _last_change > fn.seq:  # something was changed in place after fn ran
+            _check_versions(fn)
+        # the chain rule for this one node: d loss/d input = d loss/d output x local derivative
         grads = fn.backward(grad)
-        fn.grad_output = grad
-        fn.grad_inputs = grads
-        fn.backward_order = position
-        for index, (x, g) in enumerate(zip(fn.inputs, grads)):
-            if g is None or not fn.needs_grad[index]:
+        fn.grad_output, fn.grad_inputs, fn.backward_order = grad, grads, position
+        needs = fn.needs_grad
+        for index, x in enumerate(fn.inputs):
+            g = grads[index]
+            if g is None or not needs[index]:
                 continue
-            target = x.grad_fn if x.grad_fn is not None else x
+            target = x.grad_fn or x  # a node: the operation that made x, or the leaf x itself
             if _listeners:
                 local = fn.local_derivative(index)
                 _emit(GradientSent(next(_event_steps), fn, index, target, grad, local, g))
@@ -442,13 +443,28 @@ def _run_hooks(hooks: list | None, grad: Array, leaf: Tensor | None) -> Array:
     return grad
 
 
+_last_change = -1  # the stamp of the latest in-place change anywhere
+
+
+def next_stamp() -> int:
+    """A stamp for an in-place change, from the same counter that numbers the nodes.
+
+    A tensor remembers the stamp of its last in-place change (``_changed_at``). If that is later
+    than a node's ``seq``, the tensor changed after the node used it: PyTorch's version counter
+    check, done with one comparison per node.
+    """
+    global _last_change
+    _last_change = next(_sequence)
+    return _last_change
+
+
 def _check_versions(fn: Function) -> None:
-    for position, (x, version) in enumerate(zip(fn.inputs, fn.versions)):
-        if isinstance(x, Tensor) and x._version != version:
+    for position, x in enumerate(fn.inputs):
+        if isinstance(x, Tensor) and x._changed_at > fn.seq:
             raise InPlaceError(
                 f"{describe(x)}, input {position} of {fn.name()}, was changed in place after "
-                f"{fn.name()} used it (version {version} then, {x._version} now). Its backward "
-                f"needs the old values, so the gradient would be wrong. Use an out-of-place "
+                f"{fn.name()} used it (it is now at version {x._version}). Its backward needs "
+                f"the old values, so the gradient would be wrong. Use an out-of-place "
                 f"operation (x = x * 2 instead of x.mul_(2)), or change it only after backward()."
             )
 

@@ -191,8 +191,10 @@ def _host_index(index: Any) -> Any:
 
 
 NUMPY = Namespace("numpy", np, np.ndarray)
+#: NumPy returns these for 0-d results; the engine keeps them (fast), ``Tensor.data`` converts
+NUMPY_SCALARS = frozenset((np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_))
 _BY_TYPE: dict[type, Namespace] = {np.ndarray: NUMPY}
-for _scalar in (np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_):
+for _scalar in NUMPY_SCALARS:
     _BY_TYPE[_scalar] = NUMPY
 
 
@@ -340,8 +342,8 @@ def host_array(data: Any, dtype: DType | None) -> np.ndarray:
                 f"cannot make a tensor from {data!r}: nested lists must be rectangular "
                 f"(every row the same length). NumPy said: {error}"
             ) from None
-        if array.dtype == np.float64:
-            array = array.astype(np.float32)
+        if array.dtype == np.float64 and dtype is None:
+            array = array.astype(np.float32)  # converting only once keeps float64 exact
     if array.dtype.kind == "O" or array.dtype.kind in "USV":
         raise TypeError(
             f"cannot make a tensor from {type(data).__name__} {data!r}: tensors hold numbers."

@@ -86,12 +86,11 @@ class Elementwise(Function):
     def local_derivative(self, index: int) -> Any:
         return self.local_derivatives()[index]
 
-    def backward(self, grad: Array) -> tuple[Array | None, ...]:
-        derivatives = self.local_derivatives()
-        return tuple(
-            unbroadcast(grad * local, shape_of(x.data)) if needed else None
-            for x, local, needed in zip(self.inputs, derivatives, self.needs_grad)
-        )
+    def backward(self, grad: Array) -> list[Array | None]:
+        grads = []
+        for x, local, needed in zip(self.inputs, self.local_derivatives(), self.needs_grad):
+            grads.append(unbroadcast(grad * local, x.shape) if needed else None)
+        return grads
 
 
 class Add(Elementwise):
@@ -106,12 +105,12 @@ class Add(Elementwise):
     def local_derivatives(self) -> tuple[float, float]:
         return 1.0, 1.0
 
-    def backward(self, grad: Array) -> tuple[Array | None, ...]:
+    def backward(self, grad: Array) -> list[Array | None]:
         # multiplying by 1 would only copy: hand the gradient on (summed back if broadcast)
-        return tuple(
-            unbroadcast(grad, shape_of(x.data)) if needed else None
+        return [
+            unbroadcast(grad, x.shape) if needed else None
             for x, needed in zip(self.inputs, self.needs_grad)
-        )
+        ]
 
 
 class Sub(Elementwise):
@@ -129,8 +128,8 @@ class Sub(Elementwise):
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
         a, b = self.inputs
         return (
-            unbroadcast(grad, shape_of(a.data)) if self.needs_grad[0] else None,
-            unbroadcast(-grad, shape_of(b.data)) if self.needs_grad[1] else None,
+            unbroadcast(grad, a.shape) if self.needs_grad[0] else None,
+            unbroadcast(-grad, b.shape) if self.needs_grad[1] else None,
         )
 
 
@@ -278,9 +277,9 @@ class ReLU(Elementwise):
         xp = xp_of(self.a)
         return (xp.astype(self.a > 0, self.a.dtype),)
 
-    def backward(self, grad: Array) -> tuple[Array]:
-        # the same product as grad * local, without building the 0/1 array first
-        return (xp_of(grad).where(self.a > 0, grad, 0.0),)
+    @classmethod
+    def backward_name(cls) -> str:
+        return "ReluBackward0"  # PyTorch's spelling
 
 
 # ============================================================================================
@@ -309,10 +308,12 @@ class MatMul(Function):
         a2 = xp.expand_dims(a, axis=0) if a.ndim == 1 else a
         b2 = xp.expand_dims(b, axis=-1) if b.ndim == 1 else b
         g = grad
-        if a.ndim == 1:
-            g = xp.expand_dims(g, axis=-2)
+        # put back the axes the 1-D inputs lost: the column axis first, so that for 1-D @ 1-D
+        # the 0-d gradient becomes (1,) and then the (1, 1) matrix of a row times a column
         if b.ndim == 1:
             g = xp.expand_dims(g, axis=-1)
+        if a.ndim == 1:
+            g = xp.expand_dims(g, axis=-2)
         grad_a = grad_b = None
         if self.needs_grad[0]:
             grad_a = g @ b2.mT

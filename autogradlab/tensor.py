@@ -42,11 +42,12 @@ class Tensor:
     """An n-dimensional array of numbers that can record the operations done with it."""
 
     __slots__ = (
-        "data",
+        "_data",
         "_grad",
         "_requires_grad",
         "grad_fn",
         "_version",
+        "_changed_at",
         "_hooks",
         "_grad_shared",
         "__weakref__",
@@ -59,11 +60,12 @@ class Tensor:
             data = data.data
         elif not hasattr(data, "__dlpack__") or isinstance(data, numbers.Number):
             data = backend.host_array(data, None)
-        self.data = backend.namespace_of(data).ensure_array(data)
+        self.data = data
         self._grad = None
         self._requires_grad = False
         self.grad_fn = None
         self._version = 0
+        self._changed_at = -1
         self._hooks = None
         self._grad_shared = False
         if requires_grad:
@@ -73,11 +75,12 @@ class Tensor:
     def _from_op(cls, data: Array, grad_fn: autograd.Function | None) -> Tensor:
         """Wrap an array computed by the engine (no checks: the fast path)."""
         t = cls.__new__(cls)
-        t.data = data
+        t._data = data
         t._grad = None
         t._requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
         t._version = 0
+        t._changed_at = -1
         t._hooks = None
         t._grad_shared = False
         return t
@@ -85,32 +88,51 @@ class Tensor:
     # -- what a tensor is ------------------------------------------------------------------------
 
     @property
+    def data(self) -> Array:
+        """The numbers themselves: a NumPy (or CuPy) array. Changing it in place is allowed.
+
+        Like PyTorch's ``.data``, changes made through it are invisible to autograd: use it for
+        updates that must not be recorded (``w.data -= lr * w.grad.data``).
+        """
+        data = self._data
+        if type(data) in backend.NUMPY_SCALARS:
+            # NumPy computes 0-d results as scalars (about 10x faster for scalar graphs); the
+            # learner always gets a real array, which is kept so in-place changes stick
+            data = self._data = backend.NUMPY.xp.asarray(data)
+        return data
+
+    @data.setter
+    def data(self, value: Array) -> None:
+        backend.namespace_of(value)  # a clear error for things that are not arrays
+        self._data = value
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return tuple(self._data.shape)
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         return self.shape if dim is None else self.shape[dim]
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
         count = 1
-        for size in self.data.shape:
+        for size in self._data.shape:
             count *= size
         return count
 
     @property
     def dtype(self) -> DType:
-        return backend.namespace_of(self.data).dtype_of(self.data)
+        return backend.namespace_of(self._data).dtype_of(self._data)
 
     @property
     def device(self) -> Device:
-        return backend.namespace_of(self.data).device_of(self.data)
+        return backend.namespace_of(self._data).device_of(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -274,7 +296,8 @@ class Tensor:
         ``self`` must hold one number, or ``gradient`` must say how much each of its numbers
         matters. The graph is used up afterwards unless ``retain_graph=True``.
         """
-        autograd.backward(self, gradient, retain_graph=retain_graph)
+        # one output, one gradient (so a list given as ``gradient`` is that gradient's numbers)
+        autograd.backward([self], [gradient], retain_graph=retain_graph)
 
     def retain_grad(self) -> None:
         """Ask an intermediate tensor to keep its ``.grad`` after ``backward()``."""
@@ -391,6 +414,11 @@ class Tensor:
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Tensor | MaxResult:
         """The largest number; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+        if dim is not None and not isinstance(dim, int):
+            raise TypeError(
+                f"max(dim=...) takes one dimension (an int), not {dim!r}, as in PyTorch: reduce "
+                f"one dimension at a time, e.g. t.max(dim=0).values.max(dim=0).values."
+            )
         values = F.Max.apply(self, dim=dim, keepdim=keepdim)
         if dim is None:
             return values
@@ -517,6 +545,7 @@ class Tensor:
         if result is not None:
             self.data = result
         self._version += 1
+        self._changed_at = autograd.next_stamp()  # backward compares it with its nodes' stamps
         return self
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
