@@ -100,10 +100,13 @@ def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
 
-_LAZY_MODULES = {"nn", "optim", "data", "viz", "widgets", "magics", "training", "lessons"}
+_LAZY_MODULES = {
+    "nn", "optim", "data", "viz", "widgets", "magics", "training", "lessons", "plots",
+}
 _LAZY_ATTRIBUTES = {
     "animate": ("widgets", "animate"),
     "train": ("training", "train"),
+    "accuracy": ("training", "accuracy"),
 }
 
 

@@ -1,0 +1,154 @@
+"""``ag.nn.functional`` (imported as ``F``): the operations behind the modules, as functions.
+
+``nn.ReLU()(x)`` and ``F.relu(x)`` compute the same thing; a module is handy inside
+``Sequential`` and shows up as a named group in graph pictures, a function is handy inside a
+hand-written ``forward``. The loss functions check their arguments first, because a target of the
+wrong shape or dtype is the most common way to train a model silently wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from .. import functions as _ops
+from ..autograd import describe
+from ..errors import DTypeError, ShapeError
+from ..tensor import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def relu(x: Tensor) -> Tensor:
+    """``max(0, x)`` elementwise."""
+    return _ops.ReLU.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return _ops.Tanh.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return _ops.Sigmoid.apply(x)
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    """Numbers along ``dim`` turned into probabilities (positive, summing to 1), stably."""
+    return _ops.Softmax.apply(x, dim=dim)
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    """``log(softmax(x, dim))`` computed without ever taking the log of 0."""
+    return _ops.LogSoftmax.apply(x, dim=dim)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` as one graph node (``LinearBackward0``)."""
+    if bias is None:
+        return _ops.Linear.apply(x, weight)
+    return _ops.Linear.apply(x, weight, bias)
+
+
+def check_reduction(reduction: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"reduction={reduction!r} is not one of {REDUCTIONS}: 'mean' averages the losses of "
+            f"the batch, 'sum' adds them, 'none' returns one loss per example."
+        )
+    return reduction
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean squared error ``mean((input - target) ** 2)``, for regression.
+
+    Differs from PyTorch: ``input`` and ``target`` must have the same shape. PyTorch only warns
+    when they differ, and then broadcasting silently compares every prediction with every target
+    (shapes ``(N, 1)`` and ``(N,)`` give an ``(N, N)`` table): the model trains, just wrongly.
+    """
+    check_reduction(reduction)
+    _check_tensors("mse_loss", input, target)
+    if not target.dtype.is_floating_point:
+        raise DTypeError(
+            f"mse_loss needs a floating-point target to measure distances, but the target has "
+            f"dtype {target.dtype.name}. Convert it with target.float(). (For class labels, "
+            f"use cross_entropy on the logits instead.)"
+        )
+    if input.shape != target.shape:
+        raise ShapeError(
+            f"mse_loss got input of shape {input.shape} and target of shape {target.shape}. "
+            f"They must match: broadcasting would compare every prediction with every target "
+            f"and the model would learn the wrong thing without any error. Reshape one of "
+            f"them, e.g. target.reshape({', '.join(map(str, input.shape)) or '()'})"
+            + (" or input.squeeze(1)." if input.ndim == 2 and input.shape[1] == 1 else ".")
+        )
+    diff = input - target
+    squared = diff * diff
+    if reduction == "mean":
+        return squared.mean()
+    if reduction == "sum":
+        return squared.sum()
+    return squared
+
+
+def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Cross-entropy of raw scores (logits) ``input`` (N, C) against class indices ``target`` (N,).
+
+    loss = -log(softmax(input)[i, target[i]]): small when the model gives the right class a high
+    probability. Computed from the logits in one stable step (never ``log(0)``), so pass the
+    last layer's output directly, not its softmax. Differs from PyTorch: only class-index
+    targets (no class probabilities, no ``weight`` or ``ignore_index``).
+    """
+    check_reduction(reduction)
+    _check_tensors("cross_entropy", input, target)
+    if input.ndim != 2:
+        hint = " For one example, use logits.unsqueeze(0)." if input.ndim == 1 else ""
+        raise ShapeError(
+            f"cross_entropy expects logits of shape (batch, classes), but got {describe(input)}."
+            + hint
+        )
+    if target.dtype.is_floating_point or target.dtype is backend.bool_:
+        raise DTypeError(
+            f"cross_entropy needs class indices as targets (dtype int64, values 0 to "
+            f"{input.shape[1] - 1}), but got {describe(target)}. If they hold whole numbers, "
+            f"use target.long(); if they are one-hot rows or probabilities, use "
+            f"target.argmax(dim=1)."
+        )
+    if target.shape != input.shape[:1]:
+        hint = " Use target.reshape(-1)." if target.numel() == input.shape[0] else ""
+        raise ShapeError(
+            f"cross_entropy expects one class index per row of the logits {input.shape}, i.e. a "
+            f"target of shape ({input.shape[0]},), but got shape {target.shape}.{hint}"
+        )
+    _check_classes(target, input.shape[1])
+    if reduction == "mean":
+        return _ops.CrossEntropy.apply(input, target)
+    per_example = -log_softmax(input, dim=1)[_arange_like(target), target]
+    return per_example.sum() if reduction == "sum" else per_example
+
+
+def _check_tensors(name: str, input: Any, target: Any) -> None:  # noqa: A002
+    for role, value in (("input", input), ("target", target)):
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"{name} takes tensors, but the {role} is a {type(value).__name__}. Wrap it "
+                f"with ag.tensor(...)."
+            )
+
+
+def _check_classes(target: Tensor, classes: int) -> None:
+    if target.numel() == 0:
+        return
+    xp = backend.namespace_of(target.data).xp
+    low, high = int(xp.min(target.data)), int(xp.max(target.data))
+    if low < 0 or high >= classes:
+        bad = low if low < 0 else high
+        raise ValueError(
+            f"cross_entropy got the class index {bad}, but the logits have {classes} classes, so "
+            f"indices must be 0 to {classes - 1}. Is the last layer's out_features the number "
+            f"of classes?"
+        )
+
+
+def _arange_like(target: Tensor) -> Tensor:
+    xp = backend.namespace_of(target.data).xp
+    return Tensor(xp.arange(target.shape[0], dtype=target.data.dtype))
