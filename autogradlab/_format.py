@@ -17,19 +17,36 @@ EDGE_ITEMS = 3
 
 
 def _float_formatter(values: np.ndarray):
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return lambda v: _special(v) or f"{v:.4f}"
-    if np.all(finite == np.round(finite)):
-        big = np.max(np.abs(finite)) if finite.size else 0
-        if big < 1e8:
-            return lambda v: _special(v) or f"{v:.0f}."
-    nonzero = np.abs(finite[finite != 0])
-    if nonzero.size and (
-        nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8 or nonzero.min() < 1e-4
-    ):
-        return lambda v: _special(v) or f"{v:.4e}"
-    return lambda v: _special(v) or f"{v:.4f}"
+    """Pick PyTorch's float style and width, judging only the finite nonzero numbers.
+
+    Scientific when their sizes differ by more than 1000x, or any is above 1e8 or below 1e-4;
+    otherwise ``7.`` when all are whole numbers, else four decimals. The column width comes from
+    the same numbers, so ``nan``, ``inf`` and zeros never widen it (as in PyTorch).
+    """
+    nonzero = values[np.isfinite(values) & (values != 0)]
+    if nonzero.size == 0:
+        return _whole, 1
+    magnitudes = np.abs(nonzero)
+    big, small = magnitudes.max(), magnitudes.min()
+    if big / small > 1000.0 or big > 1e8 or small < 1e-4:
+        fmt = _scientific
+    elif np.all(nonzero == np.ceil(nonzero)):
+        fmt = _whole
+    else:
+        fmt = _fixed
+    return fmt, max(len(fmt(v)) for v in nonzero.tolist())
+
+
+def _whole(v: float) -> str:
+    return _special(v) or f"{v:.0f}."
+
+
+def _fixed(v: float) -> str:
+    return _special(v) or f"{v:.4f}"
+
+
+def _scientific(v: float) -> str:
+    return _special(v) or f"{v:.4e}"
 
 
 def _special(v: float) -> str:
@@ -59,12 +76,10 @@ def format_values(array: np.ndarray, indent: int) -> str:
     summarize = array.size > SUMMARIZE_OVER
     shown = _visible(array, summarize)
     if array.dtype.kind == "f":
-        fmt = _float_formatter(shown.astype(np.float64))
-    elif array.dtype.kind == "b":
-        fmt = str
+        fmt, width = _float_formatter(shown.astype(np.float64))
     else:
-        fmt = lambda v: str(int(v))  # noqa: E731
-    width = max((len(fmt(v.item())) for v in shown), default=1)
+        fmt = str if array.dtype.kind == "b" else lambda v: str(int(v))
+        width = max((len(fmt(v.item())) for v in shown), default=1)
 
     def cell(v: np.generic) -> str:
         return fmt(v.item()).rjust(width)
@@ -77,11 +92,12 @@ def format_values(array: np.ndarray, indent: int) -> str:
 def _nest(array: np.ndarray, cell, indent: int, summarize: bool, width: int) -> str:
     if array.ndim == 1:
         if summarize and array.shape[0] > 2 * EDGE_ITEMS:
-            items = [cell(v) for v in array[:EDGE_ITEMS]] + ["..."]
+            items = [cell(v) for v in array[:EDGE_ITEMS]] + [" ..."]
             items += [cell(v) for v in array[-EDGE_ITEMS:]]
         else:
             items = [cell(v) for v in array]
-        per_line = max(1, (LINE_WIDTH - indent) // (width + 2))
+        # PyTorch counts the width from the outer indent (one less than this row's)
+        per_line = max(1, (LINE_WIDTH - indent + 1) // (width + 2))
         lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * indent).join(lines) + "]"
     separator = "," + "\n" * (array.ndim - 1) + " " * indent
@@ -102,17 +118,36 @@ def tensor_repr(
     grad_fn_name: str | None,
 ) -> str:
     prefix = "tensor("
-    body = format_values(values, len(prefix))
     extras = []
     if device != "cpu":
         extras.append(f"device='{device}'")
-    default = {"f": "float32", "i": "int64", "b": "bool"}.get(values.dtype.kind)
-    if dtype_name != default or values.size == 0:
-        extras.append(f"dtype=autogradlab.{dtype_name}")
+    if values.size == 0:  # no numbers to show the dtype, so name it unless it is the default
+        body = "[]"
+        if values.ndim != 1:
+            extras.append(f"size={tuple(values.shape)}")
+        if dtype_name != "float32":
+            extras.append(f"dtype=autogradlab.{dtype_name}")
+    else:
+        body = format_values(values, len(prefix))
+        default = {"f": "float32", "i": "int64", "b": "bool"}.get(values.dtype.kind)
+        if dtype_name != default:
+            extras.append(f"dtype=autogradlab.{dtype_name}")
     if grad_fn_name is not None:
         extras.append(f"grad_fn=<{grad_fn_name}>")
     elif requires_grad:
         extras.append("requires_grad=True")
-    if values.size == 0 and values.ndim > 1:
-        extras.insert(0, f"size={tuple(values.shape)}")
-    return prefix + body + "".join(", " + e for e in extras) + ")"
+    return prefix + body + _suffixes(prefix + body, extras, len(prefix)) + ")"
+
+
+def _suffixes(text: str, extras: list[str], indent: int) -> str:
+    """``, dtype=...`` after the numbers, on a new line where the last line would get too long."""
+    parts = []
+    last_line = len(text) - text.rfind("\n") + 1  # PyTorch's count, copied exactly
+    for extra in extras:
+        if last_line + len(extra) + 2 > LINE_WIDTH:
+            parts.append(",\n" + " " * indent + extra)
+            last_line = indent + len(extra)
+        else:
+            parts.append(", " + extra)
+            last_line += len(extra) + 2
+    return "".join(parts)

@@ -291,6 +291,16 @@ def namespace_for(device: Device) -> Namespace:
     return namespace_of(cupy.empty(0))
 
 
+def synchronize(device: Device | str) -> None:
+    """Wait until a GPU has finished its queued work (for timing); a CPU has nothing to wait for."""
+    device = Device(device)
+    if device.type == "cuda":
+        import cupy
+
+        with cupy.cuda.Device(device.index or 0):
+            cupy.cuda.get_current_stream().synchronize()
+
+
 def to_host(array: Array) -> np.ndarray:
     """A NumPy copy-free view of ``array`` where possible; drawing code uses this."""
     return namespace_of(array).to_host(array)

@@ -528,6 +528,15 @@ def _is_advanced(key: Any) -> bool:
     return any(hasattr(part, "shape") and part.ndim > 0 for part in parts)
 
 
+def _every_axis(key: Any, ndim: int) -> Any:
+    """``a[1]`` as ``a[1, ...]``: the array API standard wants an index for every axis (NumPy
+    fills in the missing ones silently; the strict reference library does not)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    if any(part is Ellipsis for part in parts) or sum(part is not None for part in parts) >= ndim:
+        return key
+    return (*parts, Ellipsis)
+
+
 class Index(Function):
     """``a[key]`` for ints, slices and integer arrays: the gradient goes back to the picked places.
 
@@ -538,8 +547,9 @@ class Index(Function):
     formulas = ("1 at the picked positions, 0 elsewhere",)
 
     def forward(self, a: Array, key: Any) -> Array:
-        self.shape, self.key = shape_of(a), key
-        return a[key]
+        self.shape, self.asked = shape_of(a), key
+        self.key = _every_axis(key, a.ndim)
+        return a[self.key]
 
     def backward(self, grad: Array) -> tuple[Array]:
         xp = xp_of(grad)
@@ -552,7 +562,7 @@ class Index(Function):
 
     def explain_failure(self, inputs: Any, error: Exception) -> Exception:
         return IndexError(
-            f"cannot index a tensor of shape {shape_of(inputs[0])} with {self.key!r}: {error}"
+            f"cannot index a tensor of shape {shape_of(inputs[0])} with {self.asked!r}: {error}"
         )
 
     @classmethod
