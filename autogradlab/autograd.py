@@ -25,8 +25,7 @@ import operator
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import backend
 from .errors import (
@@ -96,8 +95,7 @@ class enable_grad(_GradMode):  # noqa: N801
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Created:
+class Created(NamedTuple):
     """Forward: ``node`` (an operation) produced the tensor ``output``."""
 
     step: int
@@ -105,8 +103,7 @@ class Created:
     output: Tensor
 
 
-@dataclass(frozen=True)
-class GradientSent:
+class GradientSent(NamedTuple):
     """Backward: ``source`` sent ``contribution = upstream x local`` to its input ``index``.
 
     ``target`` is the node that receives it: the input's ``grad_fn``, or the input tensor itself
@@ -123,8 +120,7 @@ class GradientSent:
     contribution: Array
 
 
-@dataclass(frozen=True)
-class GradientAccumulated:
+class GradientAccumulated(NamedTuple):
     """Backward: ``target`` has now received ``total`` (the sum of the contributions so far)."""
 
     step: int

@@ -13,7 +13,6 @@ are the public faces of this module.
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -122,23 +121,22 @@ CPU = Device("cpu")
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
 class Namespace:
     """One array library as the engine sees it: its module ``xp`` and a few adapters."""
 
-    name: str
-    xp: types.ModuleType
-    array_type: type
-    dtype_to_native: dict[DType, Any] = field(default_factory=dict)
-    native_to_dtype: dict[Any, DType] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
+    def __init__(self, name: str, xp: types.ModuleType, array_type: type) -> None:
+        self.name, self.xp, self.array_type = name, xp, array_type
+        self.dtype_to_native: dict[DType, Any] = {}
+        self.native_to_dtype: dict[Any, DType] = {}
         for dtype in DTYPES.values():
             native = getattr(self.xp, dtype.name, None)
             if native is None:
                 continue
             self.dtype_to_native[dtype] = native
             self.native_to_dtype[self.xp.zeros(1, dtype=native).dtype] = dtype
+
+    def __repr__(self) -> str:
+        return f"<array namespace {self.name}>"
 
     def dtype_of(self, array: Array) -> DType:
         return self.native_to_dtype[array.dtype]

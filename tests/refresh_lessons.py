@@ -1,0 +1,172 @@
+"""Execute lesson notebooks in place and apply the lessons' output policy.
+
+Usage (from the repository root)::
+
+    .venv/bin/python tests/refresh_lessons.py lessons/02_computation_graphs.ipynb [...]
+    .venv/bin/python tests/refresh_lessons.py            # every lessons/*.ipynb
+
+Each notebook runs top to bottom in a fresh ``python3`` kernel whose working directory is the
+notebook's folder, ``lessons/`` (as in ``pytest --nbval``), each cell at most ``--timeout``
+seconds. A cell that raises stops the run and leaves the file untouched (tag a cell
+``raises-exception`` if the error is the point of the cell; lessons prefer catching the error and
+printing its message).
+
+The output policy, applied before the notebook is written back:
+
+* text stays: ``text/plain`` results and ``stdout``/``stderr`` streams (what nbval compares);
+* images go (``image/png``, ``image/svg+xml``, ...): they bloat the repository and diff badly;
+* widgets go: ``application/vnd.jupyter.widget-view+json`` outputs and the notebook's
+  ``metadata.widgets`` state (a widget is rebuilt when the learner runs the cell);
+* rich text such as ``text/html`` is kept only when an output has no ``text/plain`` and it is small;
+* ``execution_count`` runs 1, 2, 3, ... over the code cells, and results carry their cell's count;
+* per-cell timing metadata is not stored, it is printed: each cell's runtime and the total.
+
+The script is importable: :func:`apply_output_policy` is what ``tests/test_lesson_policy.py``
+expects a refreshed notebook to satisfy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+LESSONS = REPO / "lessons"
+
+KEEP_MIME = ("text/plain",)
+SMALL_RICH_MIME = ("text/html", "text/markdown", "text/latex")
+SMALL_RICH_LIMIT = 4096  # characters
+DROPPED_CELL_METADATA = ("execution", "ExecuteTime", "collapsed", "scrolled")
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def _filter_data(data: dict) -> dict:
+    """The mime bundle of one result, reduced to what the policy keeps."""
+    kept = {mime: value for mime, value in data.items() if mime in KEEP_MIME}
+    if not kept:
+        for mime in SMALL_RICH_MIME:
+            value = data.get(mime)
+            text = "".join(value) if isinstance(value, list) else value
+            if text is not None and len(text) <= SMALL_RICH_LIMIT:
+                kept[mime] = value
+                break
+    return kept
+
+
+def apply_output_policy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Strip images, widget views and widget state; renumber execution counts (in place)."""
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    count = 0
+    for cell in nb.cells:
+        for key in DROPPED_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type != "code":
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+            continue
+        count += 1
+        executed = cell.get("execution_count") is not None
+        cell.execution_count = count if executed else None
+        outputs = []
+        for out in cell.get("outputs", []):
+            if out.output_type in ("display_data", "execute_result"):
+                data = _filter_data(out.get("data", {}))
+                if not data:
+                    continue  # only an image or a widget view: dropped whole
+                out.data = data
+                out.metadata = {}
+                out.pop("transient", None)
+                if out.output_type == "execute_result":
+                    out.execution_count = cell.execution_count
+            elif out.output_type == "update_display_data":
+                continue
+            outputs.append(out)
+        cell.outputs = outputs
+    return nb
+
+
+def _cell_seconds(cell: nbformat.NotebookNode) -> float | None:
+    timing = cell.metadata.get("execution", {})
+    start = timing.get("iopub.execute_input") or timing.get("shell.execute_reply.started")
+    end = timing.get("shell.execute_reply")
+    if not (start and end):
+        return None
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(end) - parse(start)).total_seconds()
+
+
+def _first_line(cell: nbformat.NotebookNode) -> str:
+    for line in cell.source.splitlines():
+        if line.strip():
+            return line.strip()[:60]
+    return ""
+
+
+def refresh(path: Path, timeout: int = 120, quiet: bool = False) -> float:
+    """Execute ``path`` in a fresh kernel, apply the policy, write it back; return total seconds."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = Path(path).resolve()
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},  # cwd = the notebook's folder, as nbval
+        record_timing=True,
+    )
+    started = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        print(f"FAILED {path.name}: a cell raised; the notebook was not written.\n{err}",
+              file=sys.stderr)
+        raise SystemExit(1) from None
+    total = time.perf_counter() - started
+
+    print(f"{path.name}")
+    code_index = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code_index += 1
+        seconds = _cell_seconds(cell)
+        shown = "   ?  " if seconds is None else f"{seconds:6.2f}"
+        if not quiet:
+            print(f"  [{code_index:3d}] {shown} s  {_first_line(cell)}")
+    print(f"  total {total:.1f} s (kernel start included)")
+
+    apply_output_policy(nb)
+    nbformat.validate(nb)
+    nbformat.write(nb, path)
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks to refresh (default: every lessons/*.ipynb)")
+    parser.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    parser.add_argument("--quiet", action="store_true", help="print only each notebook's total")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted(LESSONS.glob("*.ipynb"))
+    if not paths:
+        print("no notebooks given and none found in lessons/", file=sys.stderr)
+        return 2
+    grand = 0.0
+    for path in paths:
+        grand += refresh(path, timeout=args.timeout, quiet=args.quiet)
+    if len(paths) > 1:
+        print(f"all {len(paths)} notebooks: {grand:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
