@@ -1,0 +1,50 @@
+"""``ag.widgets``: see the engine work, in a notebook.
+
+* :func:`animate` / :class:`GraphPlayer`: step through the forward pass and backpropagation,
+  node by node, with Play, a step slider and a caption for every step.
+* :class:`NodeInspector`: one node's value, gradient and local derivatives.
+* :class:`PathExplorer`: every path from a leaf to the output, and dL/dleaf as a sum of
+  products along them.
+* :class:`DeviceToggle` and :func:`time_on_devices`: CPU or GPU.
+
+This package loads ipywidgets and matplotlib, so ``import autogradlab`` does not import it;
+``ag.animate`` and ``ag.widgets`` load it on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..tensor import Tensor
+from .devices import DeviceTiming, DeviceToggle, time_on_devices
+from .inspector import NodeInspector, PathExplorer
+from .player import GraphPlayer
+
+
+def animate(
+    output: Tensor,
+    *,
+    inspector: bool = False,
+    paths: bool = False,
+    names: Mapping[str, Any] | None = None,
+    max_nodes: int = 60,
+    interval: int = 900,
+) -> GraphPlayer:
+    """A :class:`GraphPlayer` for ``output``: press Play to watch the forward and backward pass.
+
+    ``inspector=True`` adds a node inspector and ``paths=True`` a chain-rule path explorer,
+    in tabs under the animation. Graphs with more than ``max_nodes`` nodes are animated in
+    groups (per ``nn.Module``, or per column of the drawing). ``interval`` is the time per step
+    in milliseconds (the player's speed slider changes it).
+    """
+    return GraphPlayer(
+        output, names=names, inspector=inspector, paths=paths, max_nodes=max_nodes,
+        interval=interval,
+    )
+
+
+__all__ = [
+    "DeviceTiming", "DeviceToggle", "GraphPlayer", "NodeInspector", "PathExplorer", "animate",
+    "time_on_devices",
+]

@@ -1,0 +1,134 @@
+"""How long an animation takes to build, and how big its frames are.
+
+    .venv/bin/python benchmarks/animation.py
+
+Budgets (the issue "Animation: step through the forward pass and backpropagation"):
+
+* the 12-node graph of the source material (``b = x1*a; c = x2*a; d = x3*b + x4*c;
+  L = (10 - d).sum()`` on 5x5 tensors): player ready in under 1 s;
+* the first frame of any player: under 0.3 s;
+* 100 nodes: player ready in under 5 s, frames under 5 MB in all.
+
+Per-frame cost is also given as a ratio to the floor: encoding the same frame as a PNG, which
+every frame must pay. Timings are "warm" (matplotlib's fonts already loaded by an earlier
+player in the same process); the cold first player is reported separately.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+from PIL import Image
+
+import autogradlab as ag
+from autogradlab.viz import trace
+from autogradlab.widgets import GraphPlayer
+from autogradlab.widgets.frames import FrameRenderer, encode_png
+from autogradlab.widgets.steps import build_steps
+
+BUDGETS = {"ready_12": 1.0, "first_frame": 0.3, "ready_100": 5.0, "bytes_100": 5e6}
+
+
+def source_graph() -> tuple[ag.Tensor, dict]:
+    """The 5x5 graph of the source material, after L.backward()."""
+    ag.manual_seed(0)
+    a, x1, x2, x3, x4 = (ag.randn(5, 5, requires_grad=True) for _ in range(5))
+    b = x1 * a
+    c = x2 * a
+    d = x3 * b + x4 * c
+    L = (10 - d).sum()
+    L.backward()
+    return L, {"a": a, "x1": x1, "x2": x2, "x3": x3, "x4": x4, "b": b, "c": c, "d": d, "L": L}
+
+
+def random_graph(size: int, seed: int = 0) -> tuple[ag.Tensor, dict]:
+    """A scalar graph of about ``size`` nodes, every node on some path to the output."""
+    rng = np.random.default_rng(seed)
+    leaves = [ag.tensor(float(v), requires_grad=True) for v in rng.normal(size=max(size // 4, 2))]
+    nodes = list(leaves)
+    unused = list(leaves)
+    while len(nodes) < size - len(unused):
+        first = unused.pop(0) if unused else nodes[-1]
+        second = nodes[int(rng.integers(max(len(nodes) - 8, 0), len(nodes)))]
+        kind = int(rng.integers(3))
+        if kind == 0:
+            result = first * second
+        elif kind == 1:
+            result = first + second
+        else:
+            result = (first - second).tanh()
+        nodes.append(result)
+        unused.append(result)
+    while len(unused) > 1:
+        unused.append(unused.pop(0) + unused.pop(0))
+    out = unused[0]
+    out.backward()
+    return out, {}
+
+
+def measure(label: str, output: ag.Tensor, names: dict) -> dict:
+    start = time.perf_counter()
+    player = GraphPlayer(output, names=names)
+    ready = time.perf_counter() - start
+
+    start = time.perf_counter()  # the first frame alone: trace, layout, static picture, frame 0
+    graph = trace(output, names)
+    steps = build_steps(graph)
+    FrameRenderer(graph).render(steps[:1])
+    first = time.perf_counter() - start
+
+    graph = trace(output, names)
+    renderer = FrameRenderer(graph)
+    start = time.perf_counter()
+    renderer.render(player.steps)
+    per_frame = (time.perf_counter() - start) / len(player.steps)
+    pixels = [Image.open(io.BytesIO(p)).convert("RGBA").tobytes() for p in player.pngs]
+    start = time.perf_counter()
+    for rgba in pixels:
+        encode_png(rgba, renderer.size)
+    floor = (time.perf_counter() - start) / len(pixels)
+    return {
+        "label": label, "nodes": len(player.graph), "frames": len(player.steps),
+        "grouped": any(s.grouped for s in player.steps), "ready": ready, "first": first,
+        "per_frame": per_frame, "floor": floor,
+        "bytes": sum(len(p) for p in player.pngs),
+    }
+
+
+def main() -> None:
+    start = time.perf_counter()
+    cold_output, cold_names = source_graph()
+    GraphPlayer(cold_output, names=cold_names)
+    cold = time.perf_counter() - start
+    rows = [measure("source 5x5 graph", *source_graph())]
+    for size in (30, 100, 300):
+        rows.append(measure(f"random scalar graph ~{size}", *random_graph(size)))
+
+    print(f"cold first player (loads matplotlib's fonts): {cold:.2f} s\n")
+    header = (f"{'graph':<36}{'nodes':>6}{'frames':>7}{'ready s':>9}{'1st frame s':>12}"
+              f"{'ms/frame':>9}{'PNG ms':>8}{'ratio':>7}{'MB':>7}")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['label'] + (' (grouped)' if r['grouped'] else ''):<36}{r['nodes']:>6}"
+              f"{r['frames']:>7}{r['ready']:>9.2f}{r['first']:>12.3f}{r['per_frame'] * 1e3:>9.1f}"
+              f"{r['floor'] * 1e3:>8.1f}{r['per_frame'] / r['floor']:>7.2f}"
+              f"{r['bytes'] / 1e6:>7.2f}")
+    print("\nms/frame: drawing and encoding one frame; PNG ms: encoding the same frame alone "
+          "(the floor); ratio = ms/frame / PNG ms.\n")
+    small, hundred = rows[0], next(r for r in rows if r["nodes"] >= 90)
+    checks = [
+        ("12-node player ready", small["ready"], BUDGETS["ready_12"], "s"),
+        ("slowest first frame", max(r["first"] for r in rows), BUDGETS["first_frame"], "s"),
+        ("100-node player ready", hundred["ready"], BUDGETS["ready_100"], "s"),
+        ("100-node frames", hundred["bytes"] / 1e6, BUDGETS["bytes_100"] / 1e6, "MB"),
+    ]
+    for name, value, budget, unit in checks:
+        verdict = "ok" if value <= budget else "OVER BUDGET"
+        print(f"{name:<24}{value:8.2f} {unit:<3} budget {budget:g} {unit}: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
