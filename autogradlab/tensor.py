@@ -12,6 +12,7 @@ The names and behaviour follow PyTorch. Deliberate differences are marked "Diffe
 from __future__ import annotations
 
 import numbers
+import operator
 import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator
@@ -52,7 +53,6 @@ class Tensor:
         "_grad_shared",
         "__weakref__",
     )
-    __array_ufunc__ = None  # let `numpy_array * tensor` call Tensor.__rmul__, not NumPy
     __hash__ = object.__hash__  # tensors are compared elementwise, so hash by identity
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
@@ -236,6 +236,26 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         host = backend.to_host(self.data)
         return host if dtype is None else host.astype(dtype)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """How NumPy treats a tensor that appears in its arithmetic.
+
+        * ``w.data -= lr * w.grad`` (NumPy updates ``w.data`` in place): the tensor's numbers are
+          used, untracked, as PyTorch does for ``.data``.
+        * ``numpy_array * t`` gives a tracked Tensor, exactly like ``t * numpy_array``.
+        """
+        if method != "__call__":
+            return NotImplemented
+        if "out" in kwargs:
+            return ufunc(*(x.data if isinstance(x, Tensor) else x for x in inputs), **kwargs)
+        operator_for = _UFUNC_OPERATORS.get(ufunc.__name__)
+        if operator_for is None or kwargs or len(inputs) != 2:
+            return NotImplemented
+        a, b = (x.item() if hasattr(x, "dtype") and getattr(x, "ndim", 1) == 0
+                and not isinstance(x, Tensor) else x for x in inputs)
+        like = a if isinstance(a, Tensor) else b
+        a, b = (_operand(x, like, ufunc.__name__) for x in (a, b))
+        return operator_for(a, b)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -639,6 +659,23 @@ def _operand(other: Any, like: Tensor, symbol: str, numbers_ok: bool = True) -> 
         + ("" if numbers_ok else " (matrix multiplication needs a Tensor on both sides)")
         + "."
     )
+
+
+_UFUNC_OPERATORS = {
+    "add": operator.add,
+    "subtract": operator.sub,
+    "multiply": operator.mul,
+    "divide": operator.truediv,
+    "true_divide": operator.truediv,
+    "power": operator.pow,
+    "matmul": operator.matmul,
+    "equal": operator.eq,
+    "not_equal": operator.ne,
+    "less": operator.lt,
+    "less_equal": operator.le,
+    "greater": operator.gt,
+    "greater_equal": operator.ge,
+}
 
 
 def _raw(value: Any) -> Any:

@@ -306,7 +306,7 @@ def test_nodes_are_labelled_with_their_module_path():
         ("LinearBackward0", "0", "Linear"),
         ("ReluBackward0", "1", "ReLU"),
         ("LinearBackward0", "2", "Linear"),
-        ("CrossEntropyBackward0", "", "CrossEntropyLoss"),
+        ("CrossEntropyBackward0", "CrossEntropyLoss", "CrossEntropyLoss"),
     }
 
 
@@ -314,7 +314,7 @@ def test_nested_modules_get_dotted_paths_and_outer_ops_the_outer_path():
     out = TwoLayers()(ag.randn(4, 2))
     assert _labels(out) == {
         ("LinearBackward0", "layer1.0", "Linear"),
-        ("MulBackward0", "", "TwoLayers"),
+        ("MulBackward0", "TwoLayers", "TwoLayers"),
         ("TanhBackward0", "act", "Tanh"),
         ("LinearBackward0", "head", "Linear"),
     }
@@ -324,7 +324,7 @@ def test_nodes_made_outside_modules_are_not_labelled():
     x = ag.randn(3, 2, requires_grad=True)
     y = nn.Linear(2, 2)(x * 3).sum()
     labels = {name: path for name, path, _ in _labels(y)}
-    assert labels == {"MulBackward0": None, "LinearBackward0": "", "SumBackward0": None}
+    assert labels == {"MulBackward0": None, "LinearBackward0": "Linear", "SumBackward0": None}
 
 
 def test_no_grad_calls_label_nothing_and_build_nothing():

@@ -21,7 +21,7 @@ runs, and reachable from what it returns, gets two attributes:
 
 * ``node.module_path``: the dotted name of the innermost module that created it, relative to the
   outermost module being called, as in ``model.named_modules()``: ``"0"``, ``"layer1.fc"``.
-  Nodes made by the outermost module's own ``forward`` get ``""``.
+  Nodes made by the outermost module's own ``forward`` get its class name (``"MSELoss"``).
 * ``node.module_type``: that module's class name (``"Linear"``, ``"MSELoss"``).
 
 Nodes created outside any module call have neither attribute
@@ -240,7 +240,9 @@ class Module:
             result = self.forward(*args, **kwargs)
         finally:
             _call_stack.pop()
-        _label_nodes(result, start, path, type(self).__name__)
+        # the outermost module's own nodes are named after its class (a loss called on its own
+        # reads "CrossEntropyLoss" in pictures, not an empty name)
+        _label_nodes(result, start, path or type(self).__name__, type(self).__name__)
         return result
 
     # -- printing -----------------------------------------------------------------------------

@@ -1,0 +1,62 @@
+"""Checks whose answer is a function the learner writes (lessons 06, 07, 09).
+
+Such exercises ship with a placeholder that runs::
+
+    def sgd_step(params, lr):
+        raise NotImplementedError  # your code here
+
+:func:`function_exercise` is :func:`~autogradlab.exercises._check.exercise` plus two rules: a
+placeholder that still raises ``NotImplementedError`` means "not answered yet", and an error raised
+by the learner's function is reported as theirs ("sgd_step raised ..."), not as the check's.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from ._check import NOT_ANSWERED, Wrong, correct, wrong
+
+
+class NotAnswered(Exception):
+    """The learner's function is still the placeholder."""
+
+
+def call(function: Any, name: str, *args: Any) -> Any:
+    """``function(*args)``, turning its errors into messages about the learner's code."""
+    if not callable(function):
+        raise Wrong(f"{name} should be a function (def {name}(...): ...), got a "
+                    f"{type(function).__name__}.")
+    try:
+        return function(*args)
+    except NotImplementedError:
+        raise NotAnswered from None
+    except Wrong:
+        raise
+    except Exception as error:
+        raise Wrong(f"{name}(...) raised {type(error).__name__}: {error}") from None
+
+
+def function_exercise(hint: str) -> Callable[[Callable[[Any], str]], Callable[[Any], bool]]:
+    """Like ``exercise(hint)``, for answers that are functions (see the module docstring)."""
+
+    def wrap(body: Callable[[Any], str]) -> Callable[[Any], bool]:
+        @functools.wraps(body)
+        def check(answer: Any = None) -> bool:
+            if answer is None or answer is Ellipsis:
+                print(NOT_ANSWERED + hint)
+                return False
+            try:
+                return correct(body(answer))
+            except NotAnswered:
+                print(NOT_ANSWERED + hint)
+                return False
+            except Wrong as err:
+                return wrong(str(err))
+            except Exception as err:  # a check must never stop "Run All"
+                return wrong(f"checking your answer raised {type(err).__name__}: {err}")
+
+        return check
+
+    return wrap
