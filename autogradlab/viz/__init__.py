@@ -12,6 +12,8 @@ This package loads NetworkX and matplotlib, so ``import autogradlab`` does not i
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 from .trace import BackwardStep, Graph, summarize, trace
@@ -27,8 +29,30 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        function = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = function
+        return function
     raise AttributeError(f"module 'autogradlab.viz' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """Keeps ``viz.draw`` the function when the submodule ``viz.draw`` is imported.
+
+    Importing ``autogradlab.viz.draw`` makes Python set the package attribute ``draw`` to the
+    submodule, which would hide the function of the same name; this puts the function back.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (
+            name in _LAZY
+            and isinstance(value, types.ModuleType)
+            and value.__name__ == f"{__name__}.{name}"
+        ):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = ["BackwardStep", "Graph", "summarize", "trace", *_LAZY]

@@ -5,7 +5,7 @@ built while the learner's code ran) and reads what the engine recorded: each nod
 after ``L.backward()``, the gradients the engine sent along each edge and in what order
 (:func:`autogradlab.autograd.recorded_events`). Everything is copied to NumPy on the host, so a
 graph computed on a GPU can be drawn, and nothing here keeps engine objects alive except the
-``functions`` side table used by inspectors.
+``functions`` and ``tensors`` side tables used by inspectors and chain-rule paths.
 
 Node ids are names: the learner's own variable names where they can be found (``a``, ``w1``),
 otherwise stable generated ones (``mul1``, ``leaf2``), numbered in creation order, so the same code
@@ -64,6 +64,8 @@ class Graph:
     leaves: list[str]
     backward_steps: list[BackwardStep]
     functions: dict[str, Function] = field(default_factory=dict, repr=False)
+    #: leaf name -> the leaf Tensor itself, so ``chain_rule_paths(L, a)`` can find ``a``'s node
+    tensors: dict[str, Tensor] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return self.nx.number_of_nodes()
@@ -147,6 +149,7 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
     user = _user_names(names)
     graph = nx.DiGraph()
     functions: dict[str, Function] = {}
+    tensors: dict[str, Tensor] = {}
     ids: dict[int, str] = {}
     used: set[str] = set()
     counters: dict[str, int] = {}
@@ -194,12 +197,14 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
         )
         if fn is not None:
             functions[name] = fn
+        else:
+            tensors[name] = tensor_like
         return name
 
     if output.grad_fn is None:
         root = add_tensor_node(id(output), output, None)
         graph.nodes[root]["kind"] = "output"
-        return Graph(graph, root, [], [root], [])
+        return Graph(graph, root, [], [root], [], tensors=tensors)
 
     order = list(reversed(autograd.topological_order([output.grad_fn])))  # creation order
     leaves: list[str] = []
@@ -213,7 +218,9 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
     output_name = ids[id(output.grad_fn)]
     graph.nodes[output_name]["kind"] = "output"
     steps = _backward_steps(output, ids, graph)
-    return Graph(graph, output_name, [ids[id(fn)] for fn in order], leaves, steps, functions)
+    return Graph(
+        graph, output_name, [ids[id(fn)] for fn in order], leaves, steps, functions, tensors
+    )
 
 
 def _link_inputs(graph: nx.DiGraph, ids: dict[int, str], fn: Function, name: str) -> None:
