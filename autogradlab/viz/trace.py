@@ -119,11 +119,19 @@ def _user_names(names: Mapping[str, Any] | None) -> dict[int, str]:
             names = {**frame.f_globals, **frame.f_locals}
         del frame
     found: dict[int, str] = {}
+    modules = []
     for name, value in names.items():
-        if not isinstance(value, Tensor) or name in _SKIP_NAMES or name.startswith("_"):
+        if name in _SKIP_NAMES or name.startswith("_"):
             continue
-        key = id(value.grad_fn) if value.grad_fn is not None else id(value)
-        found.setdefault(key, name)
+        if isinstance(value, Tensor):
+            key = id(value.grad_fn) if value.grad_fn is not None else id(value)
+            found.setdefault(key, name)
+        elif callable(getattr(value, "named_parameters", None)) and not isinstance(value, type):
+            modules.append((name, value))
+    # parameters inside a model are named by their place in it: ``model.0.weight``
+    for name, module in modules:
+        for path, parameter in module.named_parameters():
+            found.setdefault(id(parameter), f"{name}.{path}")
     return found
 
 

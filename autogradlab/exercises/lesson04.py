@@ -1,0 +1,150 @@
+"""Lesson 4 (Backpropagation): gradients as products along paths, added over paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._check import Wrong, as_number, close, exercise
+from ._learner_code import call, function_exercise
+
+#: the scalar graph of the lesson: b = w1*a, c = w2*a, d = w3*b + w4*c, L = 10 - d
+VALUES = {"a": 2.0, "w1": 3.0, "w2": -1.0, "w3": 2.0, "w4": 4.0}
+
+
+def _is(value: float, target: float) -> bool:
+    return close(value, target, 1e-6)
+
+
+# -- Exercise 1: dL/dw1 by hand (one path) -------------------------------------------------------
+
+
+def _grad_w1() -> float:
+    v = VALUES
+    dL_dd, dd_db, db_dw1 = -1.0, v["w3"], v["a"]  # noqa: N806
+    return dL_dd * dd_db * db_dw1
+
+
+@exercise("set `answer` to your prediction of dL/dw1, a number worked out by hand.")
+def check_grad_w1(answer: Any) -> str:
+    given = as_number(answer, "your dL/dw1")
+    expected = _grad_w1()
+    if _is(given, expected):
+        return (f"one path, L -> d -> b -> w1, so dL/dw1 = (dL/dd)(dd/db)(db/dw1) = "
+                f"(-1)·(w3 = 2)·(a = 2) = {expected:g}.")
+    if _is(given, -expected):
+        raise Wrong("the size is right but the sign is not: L = 10 - d, so dL/dd = -1.")
+    if _is(given, -VALUES["w3"]) or _is(given, -VALUES["a"]):
+        raise Wrong("one edge of the path L -> d -> b -> w1 is missing: multiply three edge "
+                    "weights, dL/dd, dd/db and db/dw1.")
+    if _is(given, -VALUES["w3"] * VALUES["w1"]):
+        raise Wrong("db/dw1 is the *other* factor of b = w1 * a, so it is a = 2, not w1.")
+    raise Wrong(f"{given:g} is not it. Follow the only path from L to w1 (L -> d -> b -> w1) and "
+                "multiply the local derivative on each of its edges.")
+
+
+# -- Exercise 2: dL/da for a squared loss (two paths) --------------------------------------------
+
+
+def _squared_parts() -> dict[str, float]:
+    v = VALUES
+    b, c = v["w1"] * v["a"], v["w2"] * v["a"]
+    d = v["w3"] * b + v["w4"] * c
+    dL_dd = -2.0 * (10.0 - d)  # noqa: N806
+    via_b = dL_dd * v["w3"] * v["w1"]
+    via_c = dL_dd * v["w4"] * v["w2"]
+    return {"d": d, "dL_dd": dL_dd, "via_b": via_b, "via_c": via_c, "total": via_b + via_c}
+
+
+@exercise("set `answer` to your prediction of dL/da for L = (10 - d)**2, a number.")
+def check_grad_a_squared(answer: Any) -> str:
+    given = as_number(answer, "your dL/da")
+    p = _squared_parts()
+    if _is(given, p["total"]):
+        return (f"d = {p['d']:g}, so dL/dd = -2·(10 - d) = {p['dL_dd']:g}; the path through b "
+                f"gives {p['dL_dd']:g}·2·3 = {p['via_b']:g}, the path through c gives "
+                f"{p['dL_dd']:g}·4·(-1) = {p['via_c']:g}; together {p['total']:g}.")
+    if _is(given, p["via_b"]) or _is(given, p["via_c"]):
+        raise Wrong("that is the product along one path only. a reaches d along two paths "
+                    "(through b and through c): add both products.")
+    if _is(given, -p["total"]):
+        raise Wrong("the size is right but the sign is not: the derivative of (10 - d)**2 with "
+                    "respect to d is -2·(10 - d).")
+    if _is(given, p["total"] / p["dL_dd"]):
+        raise Wrong("that is dd/da (both paths), but the first edge is missing: multiply by "
+                    "dL/dd = -2·(10 - d).")
+    if _is(given, -p["total"] / p["dL_dd"]):
+        raise Wrong("that is dL/da for the old loss L = 10 - d. With L = (10 - d)**2 the first "
+                    "edge weight changes to dL/dd = -2·(10 - d).")
+    raise Wrong(f"{given:g} is not it. First find d and dL/dd = -2·(10 - d); then add the "
+                "products along L -> d -> b -> a and L -> d -> c -> a.")
+
+
+# -- Exercise 3: the gradient of a for the 5x5 graph as a formula -------------------------------
+
+
+@function_exercise("define `def grad_a(x1, x2, x3, x4): ...` returning dL/da, then set "
+                   "`answer = grad_a`.")
+def check_grad_a_formula(answer: Any) -> str:
+    import autogradlab as ag
+
+    ag.manual_seed(7)
+    x1, x2, x3, x4 = (ag.randn(3, 4) for _ in range(4))
+    result = call(answer, "grad_a", x1, x2, x3, x4)
+    if result is None:
+        raise Wrong("grad_a(...) returned None. Did you forget `return`?")
+    try:
+        got = np.asarray(result.numpy() if hasattr(result, "numpy") else result, dtype=float)
+    except Exception:
+        raise Wrong(f"grad_a(...) returned {result!r}; it should return a tensor.") from None
+    if got.shape != (3, 4):
+        raise Wrong(f"grad_a should return one number per element of a (shape (3, 4) on the "
+                    f"test inputs), but it returned shape {got.shape}.")
+    h = [np.asarray(x.numpy(), dtype=float) for x in (x1, x2, x3, x4)]
+    via_b, via_c = -h[2] * h[0], -h[3] * h[1]
+    expected = via_b + via_c
+    if np.allclose(got, expected, atol=1e-5):
+        return ("dL/da = -(x3·x1 + x4·x2), element by element: two paths, each a product of edge "
+                "weights, added.")
+    if np.allclose(got, -expected, atol=1e-5):
+        raise Wrong("the sign is off: L = (10 - d).sum(), so every element of d has dL/dd = -1.")
+    if np.allclose(got, via_b, atol=1e-5) or np.allclose(got, via_c, atol=1e-5):
+        raise Wrong("that is one path only. Add the path through b (x3·x1) and the path "
+                    "through c (x4·x2).")
+    raise Wrong("these are not the engine's numbers. Each element of a reaches d along two "
+                "paths; multiply the edge weights on each path (elementwise) and add.")
+
+
+def _solution_grad_a_formula() -> Any:
+    def grad_a(x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
+        dL_dd = -1.0  # noqa: N806  (L = (10 - d).sum(): each element of d has weight -1)
+        return dL_dd * x3 * x1 + dL_dd * x4 * x2
+
+    return grad_a
+
+
+SOLUTIONS = {
+    "grad_w1": _grad_w1,
+    "grad_a_squared": lambda: _squared_parts()["total"],
+    "grad_a_formula": _solution_grad_a_formula,
+}
+
+WRONG_ANSWERS = {
+    "grad_w1": [
+        (lambda: 4.0, "sign"),
+        (lambda: -2.0, "edge"),
+        (lambda: -6.0, "other* factor"),
+    ],
+    "grad_a_squared": [
+        (lambda: -72.0, "one path only"),
+        (lambda: 48.0, "one path only"),
+        (lambda: -2.0, "old loss"),
+        (lambda: 24.0, "sign"),
+    ],
+    "grad_a_formula": [
+        (lambda: (lambda x1, x2, x3, x4: x3 * x1 + x4 * x2), "sign"),
+        (lambda: (lambda x1, x2, x3, x4: -(x3 * x1)), "one path only"),
+        (lambda: (lambda x1, x2, x3, x4: (x1 * x2).sum()), "shape"),
+    ],
+}
