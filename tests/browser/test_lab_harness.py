@@ -9,8 +9,7 @@ the environment, not in autogradlab.
 from __future__ import annotations
 
 import pytest
-
-from conftest import player_rendered, visible_frame_src, wait_src_change, write_notebook
+from labdriver import Lab, player_rendered, visible_frame_src, wait_src_change, write_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -65,7 +64,6 @@ def test_plain_player_animates_and_survives_kernel_shutdown(lab, plain_notebook)
 
 
 def test_harness_detects_missing_widget_front_end(page, lab_server_without_widgets, plain_notebook):
-    from conftest import Lab
 
     lab = Lab(page, lab_server_without_widgets)
     lab.open(plain_notebook)
