@@ -13,7 +13,7 @@ Every frame is drawn once, when the player is made, and sent to the browser as a
 ``widgets.Stack``. The Play button, the step slider, the frames, the phase label and the captions
 are tied together with ``jslink``, which runs in the browser: playback needs no round trip to
 Python, so it keeps working after the kernel stops, in a notebook saved with its widget state,
-and in Voilà. The step buttons (⏮ ◀ ▶ ⏭) go through the kernel: they set ``play.value``.
+and in Voilà. The step buttons (first, previous, next, last) go through the kernel: they set ``play.value``.
 
 Where widgets cannot be shown (a static HTML export, GitHub), the player shows its first frame
 as a plain image instead (see :meth:`GraphPlayer._repr_mimebundle_`).
@@ -103,10 +103,10 @@ class GraphPlayer(widgets.VBox):
             value=interval, min=150, max=3000, step=50, description="ms/step",
             layout=widgets.Layout(width="260px"),
         ).add_class("autogradlab-speed")
-        self.first_button = _button("⏮", "first step", "autogradlab-first")
-        self.prev_button = _button("◀", "previous step", "autogradlab-prev")
-        self.next_button = _button("▶", "next step", "autogradlab-next")
-        self.last_button = _button("⏭", "last step", "autogradlab-last")
+        self.first_button = _button("fast-backward", "first step", "autogradlab-first")
+        self.prev_button = _button("step-backward", "previous step", "autogradlab-prev")
+        self.next_button = _button("step-forward", "next step", "autogradlab-next")
+        self.last_button = _button("fast-forward", "last step", "autogradlab-last")
         self.first_button.on_click(lambda _: self._go(0))
         self.prev_button.on_click(lambda _: self._go(self.play.value - 1))
         self.next_button.on_click(lambda _: self._go(self.play.value + 1))
@@ -182,8 +182,10 @@ def _image_layout() -> widgets.Layout:
     return widgets.Layout(width="100%", max_width="1000px", height="auto")
 
 
-def _button(text: str, tooltip: str, css_class: str) -> widgets.Button:
-    button = widgets.Button(description=text, tooltip=tooltip, layout=widgets.Layout(width="40px"))
+def _button(icon: str, tooltip: str, css_class: str) -> widgets.Button:
+    """A small button showing a Font Awesome icon (Jupyter ships the font; not every system font
+    has the media-control characters)."""
+    button = widgets.Button(icon=icon, tooltip=tooltip, layout=widgets.Layout(width="40px"))
     return button.add_class(css_class)
 
 
