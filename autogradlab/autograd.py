@@ -79,7 +79,7 @@ class _GradMode:
 
 
 class no_grad(_GradMode):  # noqa: N801  (PyTorch's name)
-    """Inside ``with ag.no_grad():`` operations build no graph: use it for updates and evaluation."""
+    """Inside ``with ag.no_grad():`` operations build no graph: for updates and evaluation."""
 
     enabled = False
 

@@ -142,7 +142,7 @@ class Namespace:
         return self.native_to_dtype[array.dtype]
 
     def ensure_array(self, value: Array) -> Array:
-        """NumPy returns scalars (``numpy.float32``) from some 0-d computations; make them arrays."""
+        """NumPy returns scalars (``numpy.float32``) for 0-d results; make them arrays."""
         if type(value) is self.array_type:
             return value
         return self.xp.asarray(value)

@@ -1,10 +1,11 @@
 """The Tensor: an array of numbers that remembers how it was made.
 
 A tensor holds its numbers in ``.data`` (a NumPy array on the CPU, a CuPy array on a GPU). When
-``requires_grad`` is True, every operation on it goes through :class:`~autogradlab.autograd.Function`
-and the result's ``grad_fn`` points at the operation that made it: that chain of ``grad_fn`` links
-*is* the computation graph, built while the code runs. ``backward()`` walks it back and leaves
-the gradients in the ``.grad`` of the leaves (the tensors you created yourself).
+``requires_grad`` is True, every operation on it goes through
+:class:`~autogradlab.autograd.Function`, and the result's ``grad_fn`` points at the operation that
+made it: that chain of ``grad_fn`` links *is* the computation graph, built while the code runs.
+``backward()`` walks it back and leaves the gradients in the ``.grad`` of the leaves (the tensors
+you created yourself).
 
 The names and behaviour follow PyTorch. Deliberate differences are marked "Differs from PyTorch".
 """

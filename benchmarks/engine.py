@@ -282,7 +282,8 @@ def bench_scalar(nodes: int = 2000, leaves: int = 10) -> dict[str, float]:
 
 def main() -> None:
     if torch is not None:
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}")
+        threads = torch.get_num_threads()
+        print(f"torch {torch.__version__}, {threads} threads; numpy {np.__version__}")
     bench_mlp()
     bench_scalar()
 

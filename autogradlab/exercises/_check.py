@@ -28,6 +28,10 @@ def wrong(message: str) -> bool:
     return False
 
 
+class NotAnswered(Exception):
+    """The learner's answer is still the placeholder (a function raising NotImplementedError)."""
+
+
 def exercise(hint: str) -> Callable[[Callable[[Any], str]], Callable[[Any], bool]]:
     """Turn ``body(answer) -> success message`` into a friendly ``check(answer) -> bool``.
 
@@ -44,6 +48,9 @@ def exercise(hint: str) -> Callable[[Callable[[Any], str]], Callable[[Any], bool
                 return False
             try:
                 return correct(body(answer))
+            except NotAnswered:  # the learner's function is still the placeholder
+                print(NOT_ANSWERED + hint)
+                return False
             except Wrong as err:
                 return wrong(str(err))
             except Exception as err:  # a check must never stop "Run All"

@@ -12,15 +12,10 @@ by the learner's function is reported as theirs ("sgd_step raised ..."), not as 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
-from ._check import NOT_ANSWERED, Wrong, correct, wrong
-
-
-class NotAnswered(Exception):
-    """The learner's function is still the placeholder."""
+from ._check import NotAnswered, Wrong, exercise
 
 
 def call(function: Any, name: str, *args: Any) -> Any:
@@ -39,24 +34,6 @@ def call(function: Any, name: str, *args: Any) -> Any:
 
 
 def function_exercise(hint: str) -> Callable[[Callable[[Any], str]], Callable[[Any], bool]]:
-    """Like ``exercise(hint)``, for answers that are functions (see the module docstring)."""
-
-    def wrap(body: Callable[[Any], str]) -> Callable[[Any], bool]:
-        @functools.wraps(body)
-        def check(answer: Any = None) -> bool:
-            if answer is None or answer is Ellipsis:
-                print(NOT_ANSWERED + hint)
-                return False
-            try:
-                return correct(body(answer))
-            except NotAnswered:
-                print(NOT_ANSWERED + hint)
-                return False
-            except Wrong as err:
-                return wrong(str(err))
-            except Exception as err:  # a check must never stop "Run All"
-                return wrong(f"checking your answer raised {type(err).__name__}: {err}")
-
-        return check
-
-    return wrap
+    """:func:`~autogradlab.exercises._check.exercise`, for answers that are functions: a
+    placeholder that still raises ``NotImplementedError`` reads as "not answered yet"."""
+    return exercise(hint)

@@ -13,7 +13,8 @@ Every frame is drawn once, when the player is made, and sent to the browser as a
 ``widgets.Stack``. The Play button, the step slider, the frames, the phase label and the captions
 are tied together with ``jslink``, which runs in the browser: playback needs no round trip to
 Python, so it keeps working after the kernel stops, in a notebook saved with its widget state,
-and in Voilà. The step buttons (first, previous, next, last) go through the kernel: they set ``play.value``.
+and in Voilà. The step buttons (first, previous, next, last) go through the kernel: they set
+``play.value``.
 
 Where widgets cannot be shown (a static HTML export, GitHub), the player shows its first frame
 as a plain image instead (see :meth:`GraphPlayer._repr_mimebundle_`).
