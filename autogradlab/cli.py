@@ -25,6 +25,7 @@ import argparse
 import datetime as _dt
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -223,6 +224,10 @@ def lab_command(folder: Path, port: int | None, browser: bool, ip: str,
     if not browser:
         cmd.append("--no-browser")
     cmd += list(extra)
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in cmd:
+        # JupyterLab refuses to start as root (common in containers and cloud machines)
+        print("Running as root: passing --allow-root to JupyterLab.", flush=True)
+        cmd.append("--allow-root")
     if (folder / FIRST_LESSON).exists():
         cmd.append(FIRST_LESSON)
     return cmd
