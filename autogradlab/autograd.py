@@ -249,10 +249,11 @@ class Function:
         return f"{cls.__name__}Backward0"
 
     def name(self) -> str:
+        """PyTorch's name for this node, e.g. ``MulBackward0`` (some ops name their variants)."""
         return self.backward_name()
 
     def __repr__(self) -> str:
-        return f"<{self.backward_name()}>"
+        return f"<{self.name()}>"
 
     def explain_failure(self, inputs: Sequence[Any], error: Exception) -> Exception:
         """Turn a library error from ``forward`` into one that names the tensors involved."""

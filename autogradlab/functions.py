@@ -125,6 +125,10 @@ class Sub(Elementwise):
     def local_derivatives(self) -> tuple[float, float]:
         return 1.0, -1.0
 
+    def name(self) -> str:
+        # PyTorch's name for number - tensor is "reverse sub"
+        return "SubBackward0" if hasattr(self.inputs[0], "shape") else "RsubBackward1"
+
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
         a, b = self.inputs
         return (
@@ -188,6 +192,12 @@ class Pow(Elementwise):
         self.a, self.b = a, b
         self.out = a**b
         return self.out
+
+    def name(self) -> str:
+        # PyTorch's names: tensor ** number, tensor ** tensor, number ** tensor
+        a, b = self.inputs
+        return "PowBackward2" if not hasattr(a, "shape") else (
+            "PowBackward1" if hasattr(b, "shape") else "PowBackward0")
 
     def local_derivatives(self) -> tuple[Any, Any]:
         a, b = self.a, self.b
@@ -302,6 +312,11 @@ class MatMul(Function):
         self.a, self.b = a, b
         return a @ b
 
+    def name(self) -> str:
+        # PyTorch names matmul after the product it really does
+        kinds = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}
+        return kinds.get((self.a.ndim, self.b.ndim), "MatMulBackward0")
+
     def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
         xp = xp_of(grad)
         a, b = self.a, self.b
@@ -347,6 +362,12 @@ class Linear(Function):
 
     symbol = "linear"
     formulas = ("dL/dx = grad @ W", "dL/dW = grad.T @ x", "dL/db = sum of grad over the batch")
+
+    def name(self) -> str:
+        # PyTorch: a batch (2-D) with a bias is one fused "add + matrix multiply" (addmm)
+        if self.x.ndim == 2:
+            return "AddmmBackward0" if len(self.inputs) > 2 else "MmBackward0"
+        return "LinearBackward0"
 
     def forward(self, x: Array, weight: Array, bias: Array | None = None) -> Array:
         self.x, self.weight = x, weight
@@ -414,9 +435,12 @@ class Sum(Function):
     formulas = ("d sum(a)/da = 1 for every element",)
 
     def forward(self, a: Array, dim: Axis = None, keepdim: bool = False) -> Array:
-        self.axes = normalize_axes(dim, a.ndim)
+        self.axes, self.whole = normalize_axes(dim, a.ndim), dim is None
         self.keepdim, self.shape = keepdim, shape_of(a)
         return xp_of(a).sum(a, axis=self.axes, keepdims=keepdim)
+
+    def name(self) -> str:
+        return "SumBackward0" if self.whole else "SumBackward1"  # PyTorch's two overloads
 
     def backward(self, grad: Array) -> tuple[Array]:
         return (expand_reduced(grad, self.axes, self.keepdim, self.shape),)
@@ -428,8 +452,11 @@ class Mean(Function):
     symbol = "mean"
     formulas = ("d mean(a)/da = 1/n for every element",)
 
+    def name(self) -> str:
+        return "MeanBackward0" if self.whole else "MeanBackward1"
+
     def forward(self, a: Array, dim: Axis = None, keepdim: bool = False) -> Array:
-        self.axes = normalize_axes(dim, a.ndim)
+        self.axes, self.whole = normalize_axes(dim, a.ndim), dim is None
         self.keepdim, self.shape = keepdim, shape_of(a)
         self.count = math.prod(self.shape[i] for i in self.axes) if self.shape else 1
         return xp_of(a).mean(a, axis=self.axes, keepdims=keepdim)
@@ -455,6 +482,9 @@ class Max(Function):
             return xp.max(a)
         self.axis = normalize_axes(dim, a.ndim)[0] if a.ndim else None
         return xp.max(a, axis=self.axis, keepdims=keepdim)
+
+    def name(self) -> str:
+        return "MaxBackward1" if self.dim is None else "MaxBackward0"  # PyTorch's numbering
 
     def winners(self) -> Array:
         """1 where an element received the gradient, as a float array of ``a``'s shape."""
@@ -510,9 +540,12 @@ class Permute(Function):
     symbol = "transpose"
     formulas = ("the gradient is transposed back",)
 
-    def forward(self, a: Array, axes: tuple[int, ...]) -> Array:
-        self.axes = axes
+    def forward(self, a: Array, axes: tuple[int, ...], kind: str = "Permute") -> Array:
+        self.axes, self.kind = axes, kind  # kind: "T" for t(), "Transpose", or "Permute"
         return xp_of(a).permute_dims(a, axes)
+
+    def name(self) -> str:
+        return f"{self.kind}Backward0"
 
     def backward(self, grad: Array) -> tuple[Array]:
         inverse = tuple(sorted(range(len(self.axes)), key=self.axes.__getitem__))
@@ -550,6 +583,12 @@ class Index(Function):
         self.shape, self.asked = shape_of(a), key
         self.key = _every_axis(key, a.ndim)
         return a[self.key]
+
+    def name(self) -> str:
+        # PyTorch's names: one position along the first axis, a slice, or anything else
+        if isinstance(self.asked, int):
+            return "SelectBackward0"
+        return "SliceBackward0" if isinstance(self.asked, slice) else "IndexBackward0"
 
     def backward(self, grad: Array) -> tuple[Array]:
         xp = xp_of(grad)

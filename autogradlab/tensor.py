@@ -488,7 +488,7 @@ class Tensor:
         axes = list(range(self.ndim))
         dim0, dim1 = dim0 % self.ndim, dim1 % self.ndim
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return F.Permute.apply(self, axes=tuple(axes))
+        return F.Permute.apply(self, axes=tuple(axes), kind="Transpose")
 
     def t(self) -> Tensor:
         """Transpose a matrix (a 0-d or 1-d tensor is returned as it is)."""
@@ -497,7 +497,7 @@ class Tensor:
                 f"t() is for matrices, but this tensor has {self.ndim} dimensions; use "
                 f"transpose(dim0, dim1) or permute(...)."
             )
-        return self if self.ndim < 2 else self.transpose(0, 1)
+        return self if self.ndim < 2 else F.Permute.apply(self, axes=(1, 0), kind="T")
 
     @property
     def T(self) -> Tensor:  # noqa: N802  (PyTorch's name)

@@ -43,7 +43,7 @@ def log_softmax(x: Tensor, dim: int) -> Tensor:
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``x @ weight.T + bias`` as one graph node (``LinearBackward0``)."""
+    """``x @ weight.T + bias`` as one graph node (``AddmmBackward0`` for a batch, as in PyTorch)."""
     if bias is None:
         return _ops.Linear.apply(x, weight)
     return _ops.Linear.apply(x, weight, bias)

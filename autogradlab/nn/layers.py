@@ -20,7 +20,7 @@ class Linear(Module):
     """``y = x @ W.T + b``: every output is a weighted sum of every input, plus a bias.
 
     ``weight`` has shape ``(out_features, in_features)`` and ``bias`` ``(out_features,)``. The
-    forward pass is one graph node, ``LinearBackward0`` (PyTorch's ``AddmmBackward0``).
+    forward pass is one graph node, ``AddmmBackward0`` for a batch (PyTorch's name too).
 
     Initialisation is PyTorch's: ``kaiming_uniform_(weight, a=sqrt(5))``, which works out to
     ``U(-1/sqrt(in_features), 1/sqrt(in_features))``, and the bias drawn from the same range.
