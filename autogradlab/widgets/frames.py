@@ -368,11 +368,8 @@ class FrameRenderer:
                              "end" if step.phase == "forward" else "start")
         self._draw_rings(step.focus, color)
         if step.edge_label and len(step.focus_edges) == 1:
-            route = self.geometry.routes.get(step.focus_edges[0])
-            if route:
-                x, y = label_point(route)
-                self._label.set_color(color)
-                self._draw_text(self._label, step.edge_label, (x, y + 14), color)
+            self._label.set_color(color)
+            self._draw_edge_label(step, color)
         if step.note and step.focus:
             (x, y), (_, h) = self.geometry.centres[step.focus[0]], self.geometry.box
             below = y - h / 2 - 8 > FOOTER + 14
@@ -382,6 +379,24 @@ class FrameRenderer:
             self._draw_text(self._note, step.note, (x, y - h / 2 - 8 if below else y + h / 2 + 8),
                             color)
         self._draw_header(step.phase.upper(), color, step.title)
+
+    def _draw_edge_label(self, step: Step, color: str) -> None:
+        """``upstream x local = contribution`` just above the node receiving it (the gap between
+        columns is narrower than the label, so on the edge itself it would cover the boxes);
+        on the edge when the node's running-sum note already takes the space above."""
+        (x, y), (_, h) = self.geometry.centres[step.focus[0]], self.geometry.box
+        note_above = bool(step.note) and not y - h / 2 - 8 > FOOTER + 14
+        if step.focus and not note_above and y + h / 2 + 30 < self.size[1] - 40:
+            half = 3.9 * len(step.edge_label)
+            x = min(max(x, half + 4), self.size[0] - half - 4)
+            self._label.set_verticalalignment("bottom")
+            self._draw_text(self._label, step.edge_label, (x, y + h / 2 + 6), color)
+            return
+        route = self.geometry.routes.get(step.focus_edges[0])
+        if route:
+            self._label.set_verticalalignment("center")
+            x, y = label_point(route)
+            self._draw_text(self._label, step.edge_label, (x, y + 14), color)
 
     def render(self, steps: Sequence[Step]) -> list[bytes]:
         """One PNG per step, in order. Each step builds on the pixels of the step before."""
