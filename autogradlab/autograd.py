@@ -189,6 +189,8 @@ class Function:
     symbol: str = ""
     #: one formula per input for the local derivative, shown by the node inspector
     formulas: tuple[str, ...] = ()
+    #: False for operations whose result dtype is asked for explicitly (``.double()``)
+    promotes_types: bool = True
 
     inputs: tuple[Any, ...]
     needs_grad: tuple[bool, ...]
@@ -228,6 +230,8 @@ class Function:
             raise
         except Exception as error:
             raise fn.explain_failure(inputs, error) from None
+        if out.dtype is backend.NUMPY_FLOAT64 and cls.promotes_types:
+            out = backend.keep_default_float(out, arrays)
         if not _grad_enabled:
             return Tensor._from_op(out, None)
         needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])

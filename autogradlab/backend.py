@@ -191,7 +191,20 @@ def _host_index(index: Any) -> Any:
 NUMPY = Namespace("numpy", np, np.ndarray)
 #: NumPy returns these for 0-d results; the engine keeps them (fast), ``Tensor.data`` converts
 NUMPY_SCALARS = frozenset((np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_))
+NUMPY_FLOAT64 = np.dtype("float64")
 _BY_TYPE: dict[type, Namespace] = {np.ndarray: NUMPY}
+
+
+def keep_default_float(result: Array, inputs: list[Any]) -> Array:
+    """PyTorch's promotion where NumPy's differs: float64 only from a float64 input.
+
+    NumPy turns ``int64 * 0.5``, ``int64 / int64`` and ``float32 + int64`` into float64;
+    PyTorch gives the default float (float32) unless an input already was float64.
+    """
+    for x in inputs:
+        if getattr(x, "dtype", None) is NUMPY_FLOAT64:
+            return result
+    return result.astype(np.float32)
 for _scalar in NUMPY_SCALARS:
     _BY_TYPE[_scalar] = NUMPY
 

@@ -688,6 +688,7 @@ class ToCopy(Function):
 
     symbol = "to"
     formulas = ("the gradient is moved/converted back",)
+    promotes_types = False  # the dtype is the one asked for
 
     def forward(self, a: Array, device: Any, dtype: Any) -> Array:
         from . import backend
