@@ -199,11 +199,22 @@ def keep_default_float(result: Array, inputs: list[Any]) -> Array:
     """PyTorch's promotion where NumPy's differs: float64 only from a float64 input.
 
     NumPy turns ``int64 * 0.5``, ``int64 / int64`` and ``float32 + int64`` into float64;
-    PyTorch gives the default float (float32) unless an input already was float64.
+    PyTorch gives the default float (float32) unless an input already was float64, and a 0-d
+    float64 tensor counts only when no tensor with dimensions is a float already.
     """
+    float_with_dims = scalar_float64 = False
     for x in inputs:
-        if getattr(x, "dtype", None) is NUMPY_FLOAT64:
-            return result
+        dtype = getattr(x, "dtype", None)
+        if dtype is None:
+            continue
+        if x.ndim:
+            if dtype is NUMPY_FLOAT64:
+                return result
+            float_with_dims = float_with_dims or dtype.kind == "f"
+        elif dtype is NUMPY_FLOAT64:
+            scalar_float64 = True
+    if scalar_float64 and not float_with_dims:
+        return result
     return result.astype(np.float32)
 for _scalar in NUMPY_SCALARS:
     _BY_TYPE[_scalar] = NUMPY

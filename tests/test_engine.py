@@ -676,3 +676,23 @@ def test_in_place_updates_under_no_grad_like_an_optimizer():
     w.data -= 0.1  # .data updates are allowed too
     w.grad.zero_()
     np.testing.assert_array_equal(values(w.grad), [0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        lambda m: m.arange(5) * 0.5,
+        lambda m: m.arange(4) / m.arange(1, 5),
+        lambda m: m.ones(2) + m.arange(2),
+        lambda m: m.ones(2, dtype=m.float64) * m.arange(2),
+        lambda m: m.ones(2, dtype=m.float64) * 2.5,
+        lambda m: m.ones(3) * m.tensor(2.0, dtype=m.float64),
+        lambda m: m.ones(2).double() + 1,
+        lambda m: m.arange(3) * m.tensor(2.0, dtype=m.float64),
+    ],
+)
+def test_type_promotion_follows_torch(torch, expression):
+    """NumPy would make float64 out of ints and float32; PyTorch (and autogradlab) do not."""
+    ours, theirs = expression(ag), expression(torch)
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
