@@ -87,6 +87,8 @@ class Elementwise(Function):
         return self.local_derivatives()[index]
 
     def backward(self, grad: Array) -> list[Array | None]:
+        """The chain rule, number by number: each input gets ``grad * local``, summed back to the
+        input's own shape where the forward pass broadcast it."""
         grads = []
         for x, local, needed in zip(self.inputs, self.local_derivatives(), self.needs_grad):
             grads.append(unbroadcast(grad * local, x.shape) if needed else None)
