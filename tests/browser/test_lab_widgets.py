@@ -11,6 +11,9 @@ Screenshots: tests/output/screenshots/ (FAILED-*.png and the browser console on 
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from labdriver import (
     Lab,
@@ -23,6 +26,8 @@ from labdriver import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+REPO_LESSON_04 = next((Path(__file__).resolve().parents[2] / "lessons").glob("04_*.ipynb"))
 
 SOURCE_GRAPH = [
     "import autogradlab as ag\n"
@@ -123,15 +128,21 @@ def test_lesson4_path_explorer(lab, lab_root):
     lab.screenshot("lesson04-path-explorer")
 
 
-def test_voila_renders_player(chromium_browser, tmp_path):
-    notebook = write_notebook(tmp_path / "nb" / "source_graph_player.ipynb", SOURCE_GRAPH)
+@pytest.mark.parametrize("which", ["source-graph", "lesson04"])
+def test_voila_renders_player(chromium_browser, tmp_path, which):
+    if which == "lesson04":  # the lesson whose path explorer the Lab test uses, as a Voila app
+        (tmp_path / "nb").mkdir()
+        notebook = tmp_path / "nb" / REPO_LESSON_04.name
+        shutil.copy(REPO_LESSON_04, notebook)
+    else:
+        notebook = write_notebook(tmp_path / "nb" / "source_graph_player.ipynb", SOURCE_GRAPH)
     with voila(notebook, tmp_path / "voila") as server:
         context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000})
         try:
             page = context.new_page()
             page.goto(server.base_url, wait_until="domcontentloaded", timeout=90_000)
             rendered = player_rendered(page, timeout_ms=90_000)
-            Lab(page, server).screenshot("voila-player")
+            Lab(page, server).screenshot(f"voila-{which}")
             assert rendered, f"Voila did not render the player:\n{server.log_tail()}"
             player = page.locator(".autogradlab-player").first
             first = visible_frame_src(player)
