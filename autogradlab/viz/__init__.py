@@ -11,48 +11,16 @@ This package loads NetworkX and matplotlib, so ``import autogradlab`` does not i
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-from typing import Any
-
+from .dot import to_dot
+from .draw import draw
+from .layout import layout
+from .paths import chain_rule_paths, explain
 from .trace import BackwardStep, Graph, summarize, trace
 
-_LAZY = {
-    "layout": "layout",
-    "draw": "draw",
-    "chain_rule_paths": "paths",
-    "explain": "paths",
-    "to_dot": "dot",
-}
+# The functions are bound after their submodules were imported, so ``viz.draw`` is the function
+# (importing ``autogradlab.viz.draw`` again later does not rebind the package attribute).
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        function = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-        globals()[name] = function
-        return function
-    raise AttributeError(f"module 'autogradlab.viz' has no attribute {name!r}")
-
-
-class _Package(types.ModuleType):
-    """Keeps ``viz.draw`` the function when the submodule ``viz.draw`` is imported.
-
-    Importing ``autogradlab.viz.draw`` makes Python set the package attribute ``draw`` to the
-    submodule, which would hide the function of the same name; this puts the function back.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if (
-            name in _LAZY
-            and isinstance(value, types.ModuleType)
-            and value.__name__ == f"{__name__}.{name}"
-        ):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
-__all__ = ["BackwardStep", "Graph", "summarize", "trace", *_LAZY]
+__all__ = [
+    "BackwardStep", "Graph", "chain_rule_paths", "draw", "explain", "layout", "summarize",
+    "to_dot", "trace",
+]
