@@ -553,10 +553,6 @@ class Permute(Function):
         inverse = tuple(sorted(range(len(self.axes)), key=self.axes.__getitem__))
         return (xp_of(grad).permute_dims(grad, inverse),)
 
-    @classmethod
-    def backward_name(cls) -> str:
-        return "PermuteBackward0"
-
 
 def _is_advanced(key: Any) -> bool:
     parts = key if isinstance(key, tuple) else (key,)
@@ -605,10 +601,6 @@ class Index(Function):
         return IndexError(
             f"cannot index a tensor of shape {shape_of(inputs[0])} with {self.asked!r}: {error}"
         )
-
-    @classmethod
-    def backward_name(cls) -> str:
-        return "IndexBackward0"
 
 
 # ============================================================================================
@@ -710,10 +702,6 @@ class ToCopy(Function):
             grad = back.from_host(here.to_host(grad), self.source_device)
             here = back
         return (here.xp.astype(grad, here.dtype_to_native[self.source_dtype]),)
-
-    @classmethod
-    def backward_name(cls) -> str:
-        return "ToCopyBackward0"
 
 
 class Clone(Function):

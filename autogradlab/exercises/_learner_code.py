@@ -5,17 +5,17 @@ Such exercises ship with a placeholder that runs::
     def sgd_step(params, lr):
         raise NotImplementedError  # your code here
 
-:func:`function_exercise` is :func:`~autogradlab.exercises._check.exercise` plus two rules: a
-placeholder that still raises ``NotImplementedError`` means "not answered yet", and an error raised
-by the learner's function is reported as theirs ("sgd_step raised ..."), not as the check's.
+Their checks use the same :func:`~autogradlab.exercises._check.exercise` decorator and call the
+learner's function through :func:`call`: a placeholder that still raises ``NotImplementedError``
+means "not answered yet", and an error raised by the learner's function is reported as theirs
+("sgd_step raised ..."), not as the check's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from ._check import NotAnswered, Wrong, exercise
+from ._check import NotAnswered, Wrong
 
 
 def call(function: Any, name: str, *args: Any) -> Any:
@@ -31,9 +31,3 @@ def call(function: Any, name: str, *args: Any) -> Any:
         raise
     except Exception as error:
         raise Wrong(f"{name}(...) raised {type(error).__name__}: {error}") from None
-
-
-def function_exercise(hint: str) -> Callable[[Callable[[Any], str]], Callable[[Any], bool]]:
-    """:func:`~autogradlab.exercises._check.exercise`, for answers that are functions: a
-    placeholder that still raises ``NotImplementedError`` reads as "not answered yet"."""
-    return exercise(hint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._check import Wrong, as_number, close, exercise, grad_fn_name, is_tensor
-from ._learner_code import call, function_exercise
+from ._learner_code import call
 
 # -- Exercise 1: the forward pass by hand ------------------------------------------------------
 
@@ -92,7 +92,7 @@ def _reference_forward(a: Any, x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
     return (10 - d).sum()
 
 
-@function_exercise("define `def forward(a, x1, x2, x3, x4): ...` returning L, then set "
+@exercise("define `def forward(a, x1, x2, x3, x4): ...` returning L, then set "
                    "`answer = forward`.")
 def check_forward_function(answer: Any) -> str:
     import autogradlab as ag

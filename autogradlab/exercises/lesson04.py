@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._check import Wrong, as_number, close, exercise
-from ._learner_code import call, function_exercise
+from ._learner_code import call
 
 #: the scalar graph of the lesson: b = w1*a, c = w2*a, d = w3*b + w4*c, L = 10 - d
 VALUES = {"a": 2.0, "w1": 3.0, "w2": -1.0, "w3": 2.0, "w4": 4.0}
@@ -84,7 +84,7 @@ def check_grad_a_squared(answer: Any) -> str:
 # -- Exercise 3: the gradient of a for the 5x5 graph as a formula -------------------------------
 
 
-@function_exercise("define `def grad_a(x1, x2, x3, x4): ...` returning dL/da, then set "
+@exercise("define `def grad_a(x1, x2, x3, x4): ...` returning dL/da, then set "
                    "`answer = grad_a`.")
 def check_grad_a_formula(answer: Any) -> str:
     import autogradlab as ag

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._check import Wrong, as_number, close, exercise
-from ._learner_code import call, function_exercise
+from ._learner_code import call
 
 # Exercise 1: one point, one squared error, gradients by hand.
 HAND_X, HAND_TARGET, HAND_W, HAND_B = 2.0, 7.0, 1.5, 0.5
@@ -75,7 +75,7 @@ def _sgd_step(params: list, lr: float) -> None:
         p.grad = None
 
 
-@function_exercise("write the body of sgd_step(params, lr) in place of "
+@exercise("write the body of sgd_step(params, lr) in place of "
                    "`raise NotImplementedError`, then run the cell again.")
 def check_sgd_step(sgd_step: Any) -> str:
     """``sgd_step(params, lr)`` must update each parameter in place and reset its gradient."""

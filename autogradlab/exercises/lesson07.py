@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._check import Wrong, close, exercise, is_tensor
-from ._learner_code import call, function_exercise
+from ._learner_code import call
 
 #: exercise 1's network, as (inputs, outputs) of each Linear layer: 2 -> 16 -> 16 -> 2
 LAYERS = ((2, 16), (16, 16), (16, 2))
@@ -62,7 +62,7 @@ def _accuracy(model: Any, X: Any, y: Any) -> float:
     return (predicted == y).float().mean().item()
 
 
-@function_exercise("write the body of accuracy(model, X, y) in place of "
+@exercise("write the body of accuracy(model, X, y) in place of "
                    "`raise NotImplementedError`, then run the cell again.")
 def check_accuracy(accuracy: Any) -> str:
     """``accuracy(model, X, y)`` must return the fraction of correctly classified points."""

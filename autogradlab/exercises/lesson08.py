@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._check import Wrong, as_number, exercise, is_tensor
-from ._learner_code import call, function_exercise
+from ._learner_code import call
 
 
 def rnn_step(x: Any, h: Any, W_x: Any, W_h: Any) -> Any:  # noqa: N803 (matrix names)
@@ -63,7 +63,7 @@ def check_node_count(answer: Any) -> str:
 # -- Exercise 2: write the unrolled loop ---------------------------------------------------------
 
 
-@function_exercise("define `def run_rnn(xs, h, W_x, W_h): ...` returning the last hidden state, "
+@exercise("define `def run_rnn(xs, h, W_x, W_h): ...` returning the last hidden state, "
                    "then set `answer = run_rnn`.")
 def check_run_rnn(answer: Any) -> str:
     import autogradlab as ag

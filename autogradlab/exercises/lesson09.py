@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._check import Wrong, exercise
-from ._learner_code import call, function_exercise
+from ._learner_code import call
 
 #: exercise 1: where each thing lives after the lesson's code (model.to("cuda"), Xg = X.to(...))
 WHERE = {
@@ -77,7 +77,7 @@ def _pick_device() -> str:
     return "cuda" if ag.cuda.is_available() else "cpu"
 
 
-@function_exercise("write the body of pick_device() in place of `raise NotImplementedError`, "
+@exercise("write the body of pick_device() in place of `raise NotImplementedError`, "
                    "then run the cell again.")
 def check_pick_device(pick_device: Any) -> str:
     """``pick_device()`` must return "cuda" when a GPU can be used and "cpu" otherwise.

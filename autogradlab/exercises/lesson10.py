@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._check import Wrong
-from ._learner_code import NotAnswered, function_exercise
+from ._check import NotAnswered, Wrong, exercise
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -97,7 +96,7 @@ def _silu_derivative(x: np.ndarray) -> np.ndarray:
     return s + x * s * (1.0 - s)
 
 
-@function_exercise("write `class SiLU(Elementwise)` with forward and local_derivatives, then set "
+@exercise("write `class SiLU(Elementwise)` with forward and local_derivatives, then set "
                    "`answer = SiLU`.")
 def check_silu(answer: Any) -> str:
     _require_function_class(answer, "SiLU")
@@ -137,7 +136,7 @@ _A = np.array([1.0, -2.0, 0.5, 3.0])
 _B = np.array([0.0, 1.0, 2.5, -1.0])
 
 
-@function_exercise("write `class SquaredDifference(Elementwise)` with forward(self, a, b) and "
+@exercise("write `class SquaredDifference(Elementwise)` with forward(self, a, b) and "
                    "local_derivatives, then set `answer = SquaredDifference`.")
 def check_squared_difference(answer: Any) -> str:
     _require_function_class(answer, "SquaredDifference")
