@@ -23,7 +23,6 @@ from PIL import Image
 import autogradlab as ag
 from autogradlab import autograd
 from autogradlab.widgets import DeviceToggle, GraphPlayer, NodeInspector, PathExplorer
-from autogradlab.widgets.inspector import leaf_tensors
 from autogradlab.widgets.steps import build_steps
 
 NUMBER = r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?"
@@ -99,7 +98,7 @@ def test_contract_css_classes(tensor_player):
 
 def _named(graph, obj) -> str:
     names = {id(fn): name for name, fn in graph.functions.items()}
-    names.update({id(t): name for name, t in leaf_tensors(graph).items()})
+    names.update({id(t): name for name, t in graph.tensors.items()})
     return names[id(obj)]
 
 

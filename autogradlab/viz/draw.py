@@ -42,7 +42,7 @@ from matplotlib.textpath import text_to_path
 
 from ..tensor import Tensor
 from .layout import Layout, compute
-from .trace import Graph, trace
+from .trace import Graph, shape_text, trace
 
 #: fill and border colour of each kind of node
 NODE_COLORS: dict[str, tuple[str, str]] = {
@@ -102,10 +102,6 @@ def number(x: float) -> str:
     if x == int(x) and abs(x) < 1e6:
         return f"{x:.1f}"
     return f"{x:.4g}"
-
-
-def shape_text(shape: Sequence[int]) -> str:
-    return "×".join(str(n) for n in shape) if shape else "scalar"
 
 
 def array_text(array: Any) -> str:

@@ -32,7 +32,8 @@ import networkx as nx
 import numpy as np
 
 from ..tensor import Tensor
-from .trace import Graph, trace
+from .draw import number
+from .trace import Graph, shape_text, trace
 
 #: tolerance of the check "sum over paths == engine gradient" (the engine works in float32)
 RTOL, ATOL = 1e-4, 1e-6
@@ -148,11 +149,9 @@ def _short(x: Any) -> str:
     if isinstance(x, str):
         return x
     if _is_number(x):
-        value = float(np.asarray(x).reshape(()))
-        return f"{value:.1f}" if value == int(value) and abs(value) < 1e6 else f"{value:.4g}"
+        return number(np.asarray(x).reshape(()))
     array = np.asarray(x, dtype=np.float64)
-    shape = "×".join(str(n) for n in array.shape)
-    return f"⊙ {shape} mean {array.mean():.3g}"
+    return f"⊙ {shape_text(array.shape)} mean {array.mean():.3g}"
 
 
 def _find(graph: Graph, wrt: Tensor | str) -> str:

@@ -85,6 +85,11 @@ class Graph:
         return list(self.forward_order)
 
 
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``5×5`` for shape (5, 5); ``scalar`` for ()."""
+    return "×".join(str(n) for n in shape) if shape else "scalar"
+
+
 def summarize(array: np.ndarray) -> str:
     """``(5, 5) mean 0.12 [-1.3, 2.1]``: a tensor in a few characters, for labels."""
     if array.size == 1:

@@ -40,18 +40,6 @@ def _pre(array: Any) -> str:
     return f"<pre style='margin:2px 0'>{html.escape(text)}</pre>"
 
 
-def leaf_tensors(graph: Graph) -> dict[str, Tensor]:
-    """The leaf tensors behind ``graph``, by node name (in the order ``trace`` named them)."""
-    found: dict[str, Tensor] = {}
-    seen: set[int] = set()
-    for name in graph.forward_order:
-        for x in graph.functions[name].inputs:
-            if isinstance(x, Tensor) and x.grad_fn is None and id(x) not in seen:
-                seen.add(id(x))
-                found[graph.leaves[len(found)]] = x
-    return found
-
-
 def local_text(graph: Graph, edge: Edge) -> str:
     """The local derivative on an edge, in a few characters ('' when it is only a formula)."""
     data = graph.edge(*edge)
@@ -145,7 +133,7 @@ class PathExplorer(widgets.VBox):
         self.output = output
         self.graph = graph if graph is not None else trace(output, names)
         self.renderer = renderer or FrameRenderer(self.graph)
-        self.tensors = leaf_tensors(self.graph)
+        self.tensors = self.graph.tensors
         leaves = [n for n in self.graph.leaves
                   if n in self.tensors and self.tensors[n].requires_grad
                   and nx.has_path(self.graph.nx, n, self.graph.output)]
@@ -197,7 +185,7 @@ class PathExplorer(widgets.VBox):
         ]
         for k, path in enumerate(result.paths[:MAX_PATHS], 1):
             nodes = " → ".join(path.nodes)
-            factors = " × ".join(short(d, digits=3) for d in _derivatives(path))
+            factors = " × ".join(short(d, digits=3) for d in path.derivatives)
             lines.append(
                 f"path {k}: {html.escape(nodes)}: {html.escape(factors)} = "
                 f"{html.escape(short(path.product))}"
@@ -210,11 +198,3 @@ class PathExplorer(widgets.VBox):
             f"{leaf}.grad = {html.escape(short(result.engine_grad))} ({verdict})"
         )
         return "<div style='font-size:13px;line-height:1.6'>" + "<br>".join(lines) + "</div>"
-
-
-def _derivatives(path: Any) -> list[Any]:
-    """The local derivatives along one path, as ``chain_rule_paths`` lists them."""
-    for name in ("derivatives", "edge_derivatives", "locals", "factors"):
-        if hasattr(path, name):
-            return list(getattr(path, name))
-    return []

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..viz.trace import BackwardStep, Graph
+from ..viz.trace import BackwardStep, Graph, shape_text
 
 Edge = tuple[str, str]  # (input, operation): the direction the forward pass goes
 T = TypeVar("T")
@@ -78,11 +78,6 @@ def num(x: float, digits: int = 4) -> str:
     if x == 0:
         return "0"  # never "-0"
     return f"{x:.{digits}g}"
-
-
-def shape_text(shape: Sequence[int]) -> str:
-    """``5×5`` for shape (5, 5); ``scalar`` for ()."""
-    return "×".join(str(n) for n in shape) if len(shape) else "scalar"
 
 
 def short(value: Any, digits: int = 4, shape: bool = True) -> str:
