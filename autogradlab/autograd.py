@@ -130,9 +130,37 @@ class GradientAccumulated(NamedTuple):
     count: int
 
 
-Event = Created | GradientSent | GradientAccumulated
+class ParametersUpdated(NamedTuple):
+    """Training: ``optimizer.step()`` changed the numbers of ``parameters`` (in place)."""
+
+    step: int
+    optimizer: Any
+    parameters: tuple[Tensor, ...]
+
+
+class GradientsCleared(NamedTuple):
+    """Training: ``optimizer.zero_grad()`` forgot the gradients of ``parameters``."""
+
+    step: int
+    optimizer: Any
+    parameters: tuple[Tensor, ...]
+
+
+Event = Created | GradientSent | GradientAccumulated | ParametersUpdated | GradientsCleared
 _listeners: list[Callable[[Event], None]] = []
 _event_steps = itertools.count()
+_source_recorders = 0  # how many open ``record(source=True)`` blocks want source lines
+
+
+def has_listeners() -> bool:
+    """True while someone listens to the engine (then events are worth building)."""
+    return bool(_listeners)
+
+
+def announce(kind: type, **fields: Any) -> None:
+    """Report an event from outside the engine (optimizers do); free when nobody listens."""
+    if _listeners:
+        _emit(kind(next(_event_steps), **fields))
 
 
 @contextmanager
@@ -154,9 +182,50 @@ def listen(callback: Callable[[Event], None]) -> Iterator[list[Event]]:
         _listeners.remove(both)
 
 
-def record() -> Any:
-    """``with ag.autograd.record() as events:`` collects every engine event in a list."""
-    return listen(lambda event: None)
+@contextmanager
+def record(source: bool = False) -> Iterator[list[Event]]:
+    """``with ag.autograd.record() as events:`` collects every engine event in a list.
+
+    With ``source=True`` every node made inside the block also remembers the line of code that
+    made it (``node.source``: file or notebook cell, line number and text), for ``ag.viz.why``.
+    Outside such a block no source line is looked up, so it costs nothing.
+    """
+    global _source_recorders
+    if source:
+        _source_recorders += 1
+    try:
+        with listen(lambda event: None) as events:
+            yield events
+    finally:
+        if source:
+            _source_recorders -= 1
+
+
+class SourceLine(NamedTuple):
+    """Where a node was made: ``filename`` (a file or a notebook cell), ``lineno``, ``text``."""
+
+    filename: str
+    lineno: int
+    text: str
+
+
+_ENGINE_FILES = ("autogradlab/autograd.py", "autogradlab/tensor.py", "autogradlab/functions.py",
+                 "autogradlab/nn/", "autogradlab/creation.py", "autogradlab/optim.py")
+
+
+def _caller_line() -> SourceLine | None:
+    """The first frame outside the engine: the learner's line that asked for this operation."""
+    import linecache
+    import sys
+
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename.replace("\\", "/")
+        if not any(part in name for part in _ENGINE_FILES):
+            text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+            return SourceLine(frame.f_code.co_filename, frame.f_lineno, text)
+        frame = frame.f_back
+    return None
 
 
 def _emit(event: Event) -> None:
@@ -202,6 +271,7 @@ class Function:
     grad_output: Array | None = None
     grad_inputs: tuple[Array | None, ...] | None = None
     backward_order: int | None = None
+    source: SourceLine | None = None
 
     # -- to be written by each operation -----------------------------------------------------
 
@@ -243,6 +313,8 @@ class Function:
         fn.value = out
         result = Tensor._from_op(out, fn)
         if _listeners:
+            if _source_recorders:
+                fn.source = _caller_line()
             _emit(Created(next(_event_steps), fn, result))
         return result
 

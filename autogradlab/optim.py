@@ -24,6 +24,7 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
+from . import autograd
 from .autograd import no_grad
 from .backend import namespace_of
 from .tensor import Tensor
@@ -112,6 +113,18 @@ class Optimizer:
                     p.grad = None
                 else:
                     p.grad.data = p.grad.data * 0
+        if autograd.has_listeners():
+            autograd.announce(autograd.GradientsCleared, optimizer=self,
+                              parameters=self._parameters())
+
+    def _parameters(self) -> tuple[Tensor, ...]:
+        return tuple(p for group in self.param_groups for p in group["params"])
+
+    def _stepped(self) -> None:
+        """Tell the engine's listeners that the parameters changed (free when none listen)."""
+        if autograd.has_listeners():
+            autograd.announce(autograd.ParametersUpdated, optimizer=self,
+                              parameters=self._parameters())
 
     def step(self) -> None:
         raise NotImplementedError
@@ -180,6 +193,7 @@ class SGD(Optimizer):
                     if momentum:
                         grad = self._momentum(p, grad, group)
                     p.sub_(grad, alpha=lr)
+        self._stepped()
 
     def _momentum(self, p: Tensor, grad: Array, group: dict[str, Any]) -> Array:
         state = self.state.setdefault(p, {})
@@ -253,3 +267,4 @@ class Adam(Optimizer):
                     denom /= math.sqrt(1 - beta2 ** state["step"])
                     denom += group["eps"]
                     p.sub_(m / denom, alpha=step_size)
+        self._stepped()
