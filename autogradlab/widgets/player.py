@@ -24,13 +24,17 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
 from ..tensor import Tensor
 from ..viz.trace import Graph, trace
+from . import export
+from .export import script_hint
 from .frames import FrameRenderer
 from .steps import MAX_NODES, Step, build_steps
 
@@ -132,6 +136,7 @@ class GraphPlayer(widgets.VBox):
             children.append(extras)
         super().__init__(children)
         self.add_class("autogradlab-player")
+        script_hint()  # in a plain script nothing shows a widget: say how to save it instead
 
     # -- stepping from Python --------------------------------------------------------------------
 
@@ -155,6 +160,16 @@ class GraphPlayer(widgets.VBox):
     @property
     def backward_steps(self) -> list[Step]:
         return [s for s in self.steps if s.kind == "backward"]
+
+    # -- outside Jupyter -------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the animation to ``path``: ``"backprop.html"`` (a page that plays in any
+        browser, no network needed) or ``"backprop.gif"`` (captions under the frames).
+
+        The format comes from the suffix; see :mod:`autogradlab.widgets.export`.
+        """
+        return export.save(self, path)
 
     # -- what a notebook shows -------------------------------------------------------------------
 
