@@ -340,6 +340,24 @@ def test_a_script_is_told_how_to_save_the_animation_once(tmp_path):
     assert "\n" not in export.SCRIPT_HINT
 
 
+def test_the_readme_example_runs_as_a_script(tmp_path):
+    """Every python block of the README's Example, as one script: it says what to do, once, and
+    the files it saves are there and within budget."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Example\n(.*?)(?=^## |\Z)", readme, re.S | re.M).group(1)
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert any(".save(" in block for block in blocks), "the README example no longer saves"
+    script = tmp_path / "example.py"
+    script.write_text("\n".join(blocks))
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "tensor(-2.)" in run.stdout
+    assert (run.stdout + run.stderr).count(export.SCRIPT_HINT) == 1
+    assert 0 < (tmp_path / "backprop.html").stat().st_size <= HTML_BUDGET
+    assert 0 < (tmp_path / "backprop.gif").stat().st_size <= GIF_BUDGET
+
+
 def test_a_notebook_shows_the_player_and_prints_nothing(tmp_path):
     """In a kernel the player is displayed; the hint would only be noise there."""
     from nbclient import NotebookClient
