@@ -157,7 +157,7 @@ def test_scalar_caption_arithmetic_matches_the_engine(scalar_player):
         assert close(shown, names[leaf].grad.item())
 
 
-def test_tensor_captions_show_one_entry_and_the_mean(tensor_player):
+def test_tensor_captions_show_one_entry_and_the_range_and_norm(tensor_player):
     player, L, names, _ = tensor_player
     for step, text in zip(player.steps, captions(player)):
         if step.kind != "backward" or isinstance(step.events[0].local, str):
@@ -169,8 +169,12 @@ def test_tensor_captions_show_one_entry_and_the_mean(tensor_player):
         assert close(contribution, send.contribution[first])
     done = captions(player)[-1]
     for leaf in ("x1", "a", "x2", "x3", "x4"):
-        mean = re.search(rf"\b{leaf}\.grad = 5×5 · mean ({NUMBER})", done).group(1)
-        assert close(mean, names[leaf].grad.numpy().mean())
+        low, high, norm = re.search(
+            rf"\b{leaf}\.grad = 5×5, min ({NUMBER}), max ({NUMBER}), norm ({NUMBER})", done
+        ).groups()
+        grad = names[leaf].grad.numpy()
+        assert close(low, grad.min()) and close(high, grad.max())
+        assert close(norm, np.linalg.norm(grad))
 
 
 def test_playback_is_linked_in_the_browser(tensor_player):

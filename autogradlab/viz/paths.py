@@ -32,8 +32,8 @@ import networkx as nx
 import numpy as np
 
 from ..tensor import Tensor
-from .draw import number
-from .trace import Graph, shape_text, trace
+from . import words
+from .trace import Graph, trace
 
 #: tolerance of the check "sum over paths == engine gradient" (the engine works in float32)
 RTOL, ATOL = 1e-4, 1e-6
@@ -57,14 +57,22 @@ class Path:
     def elementwise(self) -> bool:
         return self.product is not None
 
-    def symbols(self) -> str:
-        """``(dL/dd)(dd/dc)(dc/da)``: the factors, output first, as the chain rule writes them."""
-        pairs = list(zip(self.nodes, self.nodes[1:]))[::-1]
-        return "".join(f"(d{target}/d{source})" for source, target in pairs)
+    def symbols(self, limit: int | None = words.EXPLAIN_FACTORS) -> str:
+        """``(dL/dd)(dd/dc)(dc/da)``: the factors, output first, as the chain rule writes them.
 
-    def numbers(self) -> str:
+        A path with more than ``limit`` factors shows its first and last few and says how many
+        it left out, so a 2,000-node chain stays readable.
+        """
+        pairs = list(zip(self.nodes, self.nodes[1:]))[::-1]
+        return "".join(_elide([f"(d{target}/d{source})" for source, target in pairs], limit))
+
+    def numbers(self, limit: int | None = words.EXPLAIN_FACTORS) -> str:
         """``(1.0)(5.0)(3.0)``: the same factors, as numbers (or summaries / formulas)."""
-        return "".join(f"({_short(d)})" for d in self.derivatives[::-1])
+        return "".join(_elide([f"({_local(d)})" for d in self.derivatives[::-1]], limit))
+
+    def route(self, limit: int | None = words.EXPLAIN_FACTORS) -> str:
+        """``a -> b -> L``: the nodes along the path (the middle left out when it is long)."""
+        return " -> ".join(_elide(list(self.nodes), limit))
 
 
 @dataclass
@@ -79,6 +87,8 @@ class ChainRule:
     matches: bool | None
     leaf: bool = True
     expressions: dict[str, str] = field(default_factory=dict)
+    #: the graph's note when its gradients are not this output's own (see ``Graph.note``)
+    note: str | None = None
 
     @property
     def scalar(self) -> bool:
@@ -99,13 +109,19 @@ class ChainRule:
                 f"{n} {plural}; some go through operations whose local derivative is a matrix "
                 f"(a Jacobian), so their product is a Jacobian product, not a number to print"
             )
-        total = _short(self.total)
+        total = _value(self.total)
         if self.engine_grad is None:
             return (
                 f"sum over {n} {plural} = {total}; {self.grad_name} is not known yet: call "
                 f"{self.output}.backward() and compare"
             )
-        engine = _short(self.engine_grad)
+        engine = _value(self.engine_grad)
+        if self.matches and np.all(np.isnan(np.asarray(self.total, dtype=np.float64))):
+            return (
+                f"sum over {n} {plural} = {total}, and {self.grad_name} = {engine}: both are nan "
+                f"(one nan factor makes a whole product nan: look for log(0), 0/0 or inf - inf "
+                f"on the way)"
+            )
         if self.matches:
             return f"sum over {n} {plural} = {total}, equals {self.grad_name} = {engine} ✓"
         return (
@@ -115,17 +131,20 @@ class ChainRule:
 
     def __str__(self) -> str:
         lines = [f"d{self.output}/d{self.wrt} by the chain rule, one term per path:"]
-        for k, path in enumerate(self.paths, 1):
-            result = _short(path.product) if path.product is not None else "(Jacobian product)"
+        for k, path in enumerate(self.paths[:words.EXPLAIN_PATHS], 1):
+            result = _value(path.product) if path.product is not None else "(Jacobian product)"
             lines.append(
-                f"  path {k}: {' -> '.join(path.nodes)}:  {path.symbols()} = "
-                f"{path.numbers()} = {result}"
+                f"  path {k}: {path.route()}:  {path.symbols()} = {path.numbers()} = {result}"
             )
+        if len(self.paths) > words.EXPLAIN_PATHS:
+            lines.append(f"  ... and {len(self.paths) - words.EXPLAIN_PATHS} more paths")
         if not self.scalar and self.paths:
             lines.append(
                 "  (tensors: ⊙ marks an elementwise local derivative, so each product is "
                 "elementwise, summed back to the input's shape)"
             )
+        if self.note:
+            lines.append(self.note)
         lines.append(self.verdict())
         return "\n".join(lines)
 
@@ -145,13 +164,23 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, float | int) or (isinstance(x, np.ndarray) and x.size == 1)
 
 
-def _short(x: Any) -> str:
-    if isinstance(x, str):
-        return x
-    if _is_number(x):
-        return number(np.asarray(x).reshape(()))
-    array = np.asarray(x, dtype=np.float64)
-    return f"⊙ {shape_text(array.shape)} mean {array.mean():.3g}"
+def _local(x: Any) -> str:
+    """A local derivative: a number, ``⊙ min ..`` (elementwise) or a formula (see words)."""
+    return words.local_text(x)
+
+
+def _value(x: Any) -> str:
+    """A product or a sum: one number, or a tensor's shape and statistics (see words)."""
+    return words.summary(x)
+
+
+def _elide(items: list[str], limit: int | None) -> list[str]:
+    """The first and last few of ``items`` with ``…(N more)…`` between, if more than limit."""
+    if limit is None or len(items) <= limit:
+        return items
+    head = limit // 2
+    tail = limit - head
+    return [*items[:head], f"…({len(items) - limit} more)…", *items[-tail:]]
 
 
 def _find(graph: Graph, wrt: Tensor | str) -> str:
@@ -251,14 +280,15 @@ def chain_rule_paths(
         engine = float(engine.reshape(())) if engine.size == 1 and not shape else engine
     matches = None
     if total is not None and engine is not None:
-        matches = bool(np.allclose(total, engine, rtol=RTOL, atol=ATOL))
+        matches = bool(np.allclose(total, engine, rtol=RTOL, atol=ATOL, equal_nan=True))
     expressions = {
         n: g.nodes[n]["expression"]
         for p in paths for n in p.nodes
         if g.nodes[n].get("expression", n) != n
     }
     return ChainRule(graph.output, name, paths, total, engine, matches,
-                     leaf=g.nodes[name]["kind"] == "leaf", expressions=expressions)
+                     leaf=g.nodes[name]["kind"] == "leaf", expressions=expressions,
+                     note=graph.note)
 
 
 def explain(output: Tensor | Graph, wrt: Tensor | str) -> None:
@@ -272,17 +302,24 @@ def explain(output: Tensor | Graph, wrt: Tensor | str) -> None:
 
 
 def explanation(rule: ChainRule) -> str:
-    """The text that :func:`explain` prints."""
+    """The text that :func:`explain` prints: at most :data:`~.words.EXPLAIN_PATHS` terms, each
+    with at most :data:`~.words.EXPLAIN_FACTORS` factors, whatever the size of the graph."""
     head = f"d{rule.output}/d{rule.wrt}"
     pad = " " * len(head)
     if not rule.paths:
         return f"{head} = 0: {rule.verdict()}"
-    lines = [f"{head} = " + " + ".join(p.symbols() for p in rule.paths)]
-    lines.append(f"{pad} = " + " + ".join(p.numbers() for p in rule.paths))
+    shown = rule.paths[:words.EXPLAIN_PATHS]
+    more = len(rule.paths) - len(shown)
+    rest = f" + ... ({more} more paths)" if more else ""
+    lines = [f"{head} = " + " + ".join(p.symbols() for p in shown) + rest]
+    lines.append(f"{pad} = " + " + ".join(p.numbers() for p in shown) + rest)
     if rule.total is not None:
-        lines.append(f"{pad} = {_short(rule.total)}")
-    used = [f"{n} = {e}" for n, e in rule.expressions.items() if n != rule.output]
+        lines.append(f"{pad} = {_value(rule.total)}")
+    named = {n for p in shown for n in _elide(list(p.nodes), words.EXPLAIN_FACTORS)}
+    used = [f"{n} = {e}" for n, e in rule.expressions.items() if n != rule.output and n in named]
     if used:
-        lines.append("where " + ", ".join(used))
+        lines.append("where " + words.listed(used, words.LISTED))
+    if rule.note:
+        lines.append(rule.note)
     lines.append(rule.verdict())
     return "\n".join(lines)

@@ -25,6 +25,7 @@ import numpy as np
 from .. import autograd, backend
 from ..autograd import Created, Function, GradientAccumulated, GradientSent
 from ..tensor import Tensor
+from .words import summary
 
 # names that IPython and Python put in a namespace and that are never the learner's variables
 _SKIP_NAMES = {"_", "__", "___", "Out", "In", "_ih", "_oh", "_dh"}
@@ -66,6 +67,9 @@ class Graph:
     functions: dict[str, Function] = field(default_factory=dict, repr=False)
     #: leaf name -> the leaf Tensor itself, so ``chain_rule_paths(L, a)`` can find ``a``'s node
     tensors: dict[str, Tensor] = field(default_factory=dict, repr=False)
+    #: a sentence every view shows next to the gradients when they are not ``output``'s own
+    #: (they come from another output's backward pass, and the graph is freed), else None
+    note: str | None = None
 
     def __len__(self) -> int:
         return self.nx.number_of_nodes()
@@ -85,22 +89,9 @@ class Graph:
         return list(self.forward_order)
 
 
-def shape_text(shape: tuple[int, ...]) -> str:
-    """``5×5`` for shape (5, 5); ``scalar`` for ()."""
-    return "×".join(str(n) for n in shape) if shape else "scalar"
-
-
 def summarize(array: np.ndarray) -> str:
-    """``(5, 5) mean 0.12 [-1.3, 2.1]``: a tensor in a few characters, for labels."""
-    if array.size == 1:
-        return f"{float(array.reshape(())):.4g}"
-    if array.size == 0:
-        return f"{tuple(array.shape)} empty"
-    values = array.astype(np.float64, copy=False)
-    return (
-        f"{tuple(array.shape)} mean {values.mean():.3g} "
-        f"[{values.min():.3g}, {values.max():.3g}]"
-    )
+    """``5×5, min -1.3, max 2.1, norm 4.2``: a tensor in a few words (see :mod:`.words`)."""
+    return summary(array)
 
 
 def host_local(local: Any) -> Any:
@@ -232,8 +223,16 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
     graph.nodes[output_name]["kind"] = "output"
     steps = _backward_steps(output, ids, graph)
     return Graph(
-        graph, output_name, [ids[id(fn)] for fn in order], leaves, steps, functions, tensors
+        graph, output_name, [ids[id(fn)] for fn in order], leaves, steps, functions, tensors,
+        note=_note(output),
     )
+
+
+def _note(output: Tensor) -> str | None:
+    """The engine's sentence saying whose backward pass the recorded gradients come from, when
+    they are not ``output``'s own and cannot be recomputed (None otherwise)."""
+    record_note = getattr(autograd, "record_note", None)
+    return record_note(output) if record_note is not None else None
 
 
 def _link_inputs(graph: nx.DiGraph, ids: dict[int, str], fn: Function, name: str) -> None:
@@ -279,8 +278,8 @@ def _set_local(graph: nx.DiGraph, fn: Function, source: str, target: str) -> Non
             total = total + p
         edge["local_value"] = total
         edge["local"] = (
-            float(total) if isinstance(total, float) or np.size(total) == 1
-            else summarize(np.asarray(total))
+            float(np.asarray(total).reshape(())) if np.size(total) == 1
+            else summary(np.asarray(total))
         )
     else:
         edge["local"] = " + ".join(str(p) for p in parts)

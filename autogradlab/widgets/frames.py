@@ -31,25 +31,14 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.text import Text
 from PIL import Image
 
-from ..viz.draw import NODE_COLORS, STYLE
+from ..viz import words
 from ..viz.layout import compute
 from ..viz.trace import Graph
-from .steps import Edge, Step, grad_text, title, value_text
+from ..viz.words import COLORS, FONT, NODE_COLORS
+from .steps import Edge, Step, grad_text, title
 
 Point = tuple[float, float]
 
-#: colours of the animation, on top of the static drawing's palette (``ag.viz.draw.STYLE``)
-COLORS: dict[str, str] = {
-    "forward": "#2563eb",  # the current step of the forward pass
-    "backward": STYLE["grad"],  # gradients and the current step of the backward pass
-    "path": "#7c3aed",  # chain-rule paths in the path explorer
-    "edge": "#cbd5e1",  # an edge not used yet
-    "edge_used": STYLE["edge"],  # an edge the forward pass has used
-    "edge_grad": "#fca5a5",  # an edge a gradient has gone back along
-    "ghost": "#94a3b8",  # an operation still to run
-    "text": STYLE["text"],
-    "muted": STYLE["muted"],
-}
 WIDTH, HEIGHT, DPI = 1000, 600, 100
 HEADER, FOOTER, MARGIN = 46, 30, 14  # pixels kept free for the title, legend and border
 
@@ -162,7 +151,7 @@ class _NodeArtists:
         if geo.detail == 3:
             fs, small, step = geo.fontsize, geo.fontsize * 0.92, h / 3.3
             top = self._text(ax, x, y + step, fit(title(g, node), geo.chars(fs, True)), fs, "bold")
-            value_line = fit(value_text(g, node), geo.chars(small))
+            value_line = fit(words.value_line(g.node(node)["value"]), geo.chars(small))
             value = self._text(ax, x, y, value_line, small, "normal")
             self.grad = self._text(ax, x, y - step, "", small, "normal", COLORS["backward"])
             self.texts = [top, value, self.grad]
@@ -176,7 +165,7 @@ class _NodeArtists:
     def _text(ax: Any, x: float, y: float, text: str, fs: float, weight: str,
               color: str = COLORS["text"]) -> Text:
         return ax.text(x, y, text, ha="center", va="center", fontsize=fs, fontweight=weight,
-                       color=color, family=STYLE["font"], animated=True)
+                       color=color, family=FONT, animated=True)
 
     def set_grad(self, label: str) -> None:
         """Show the node's gradient: a third line of text, or a red border on small boxes."""
@@ -220,9 +209,10 @@ class FrameRenderer:
     def _draw_static(self) -> None:
         geo, ax = self.geometry, self.ax
         routes = list(geo.routes.values())
-        ax.add_collection(LineCollection(routes, colors=COLORS["edge"], linewidths=1.2))
+        ax.add_collection(LineCollection(routes, colors=COLORS["edge_unused"], linewidths=1.2))
         ax.add_collection(PolyCollection(
-            [arrowhead(r[-1], r[-2]) for r in routes], facecolors=COLORS["edge"], edgecolors="none"
+            [arrowhead(r[-1], r[-2]) for r in routes], facecolors=COLORS["edge_unused"],
+            edgecolors="none",
         ))
         w, h = geo.box
         ops = [n for n in self.graph.forward_order]
@@ -234,7 +224,7 @@ class FrameRenderer:
             for n in ops:
                 x, y = geo.centres[n]
                 ax.text(x, y, fit(n, geo.chars()), ha="center", va="center", color=COLORS["ghost"],
-                        fontsize=geo.fontsize, family=STYLE["font"])
+                        fontsize=geo.fontsize, family=FONT)
         self._draw_legend()
 
     def _draw_legend(self) -> None:
@@ -338,7 +328,7 @@ class FrameRenderer:
     def apply(self, step: Step) -> None:
         """Draw what ``step`` changes for good: new values, new gradients, used edges."""
         if step.done_edges:
-            used = COLORS["edge_used"] if step.phase == "forward" else COLORS["edge_grad"]
+            used = COLORS["edge"] if step.phase == "forward" else COLORS["edge_grad"]
             heads = "end" if step.phase == "forward" else None
             self._draw_edges(step.done_edges, used, 1.6, heads)
         for node, label in step.grads.items():
@@ -422,7 +412,7 @@ class FrameRenderer:
         if not hasattr(self, "_finished"):
             self.canvas.restore_region(self._static)
             g = self.graph
-            self._draw_edges(list(self.geometry.routes), COLORS["edge_used"], 1.4)
+            self._draw_edges(list(self.geometry.routes), COLORS["edge"], 1.4)
             for node in self.geometry.centres:
                 if g.node(node)["grad"] is not None:
                     self._node(node).set_grad(grad_text(g, node, g.node(node)["grad"]))

@@ -24,7 +24,9 @@ import networkx as nx
 import numpy as np
 
 from ..tensor import Tensor
+from ..viz import words
 from ..viz.trace import Graph, trace
+from ..viz.why import to_html, why
 from .frames import FrameRenderer
 from .steps import Edge, short, title
 
@@ -44,7 +46,7 @@ def local_text(graph: Graph, edge: Edge) -> str:
     """The local derivative on an edge, in a few characters ('' when it is only a formula)."""
     data = graph.edge(*edge)
     if data["local_value"] is not None:
-        return short(data["local_value"], digits=3, shape=False)
+        return words.local_text(data["local_value"])
     return ""
 
 
@@ -112,6 +114,8 @@ class NodeInspector(widgets.VBox):
                 "<b>local derivatives</b> (in a formula, a and b stand for the first and "
                 "second input):<br>" + "<br>".join(lines)
             )
+        if data["op"] is not None:  # why: the rule, the rule with its numbers, the source line
+            rows.append(to_html(why(g, node)))
         users = list(g.nx.successors(node))
         if users:
             rows.append(f"used by: {html.escape(', '.join(users))}")
@@ -185,7 +189,7 @@ class PathExplorer(widgets.VBox):
         ]
         for k, path in enumerate(result.paths[:MAX_PATHS], 1):
             nodes = " → ".join(path.nodes)
-            factors = " × ".join(short(d, digits=3) for d in path.derivatives)
+            factors = " × ".join(words.local_text(d) for d in path.derivatives)
             lines.append(
                 f"path {k}: {html.escape(nodes)}: {html.escape(factors)} = "
                 f"{html.escape(short(path.product))}"

@@ -27,15 +27,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..viz.trace import BackwardStep, Graph, shape_text
+from ..viz import words
+from ..viz.trace import BackwardStep, Graph
+from ..viz.words import MAX_GROUPS, MAX_NODES, shape_text
 
 Edge = tuple[str, str]  # (input, operation): the direction the forward pass goes
 T = TypeVar("T")
-
-#: graphs with more nodes than this are animated in groups, not node by node
-MAX_NODES = 60
-#: at most this many grouped steps per pass
-MAX_GROUPS = 16
 
 
 @dataclass(frozen=True)
@@ -68,49 +65,12 @@ class Step:
 
 
 # --------------------------------------------------------------------------------------------
-# numbers in words
+# the words for one node (every number and name is written by ``viz.words``)
 # --------------------------------------------------------------------------------------------
 
-
-def num(x: float, digits: int = 4) -> str:
-    """A number in at most ``digits`` significant digits: ``0.07138``, ``2``, ``-1``."""
-    x = float(x)
-    if x == 0:
-        return "0"  # never "-0"
-    return f"{x:.{digits}g}"
-
-
-def short(value: Any, digits: int = 4, shape: bool = True) -> str:
-    """A value in a few characters: ``0.4213``, ``5×5 · all 1``, ``5×5 · mean 0.12``.
-
-    ``shape=False`` leaves the shape out (``mean 0.12``), for a gradient written next to the
-    value it belongs to, which has the same shape.
-    """
-    if value is None:
-        return "?"
-    if isinstance(value, str):
-        return value
-    array = np.asarray(value, dtype=np.float64)
-    if array.size == 1:
-        return num(array.reshape(()), digits)
-    prefix = f"{shape_text(array.shape)} · " if shape else ""
-    if array.size == 0:
-        return f"{prefix}empty"
-    if np.all(array == array.flat[0]):
-        return f"{prefix}all {num(array.flat[0], digits)}"
-    return f"{prefix}mean {num(array.mean(), digits)}"
-
-
-def is_number(value: Any) -> bool:
-    """True for a Python number or an array holding exactly one number."""
-    if isinstance(value, str) or value is None:
-        return False
-    return np.size(value) == 1
-
-
-# --------------------------------------------------------------------------------------------
-# the words for one node
-# --------------------------------------------------------------------------------------------
+num = words.number
+short = words.summary
+is_number = words.is_number
 
 
 def operands(graph: Graph, node: str) -> list[str | float]:
@@ -146,22 +106,17 @@ def with_numbers(graph: Graph, node: str) -> str:
 
 def title(graph: Graph, node: str) -> str:
     """The first line of a node's box: ``b = x1 * a`` for an operation, ``a`` for a leaf."""
-    data = graph.node(node)
-    if data["op"] is None:
-        return node
-    return f"{node} = {data['expression']}"
+    return words.title(node, graph.node(node))
 
 
 def value_text(graph: Graph, node: str) -> str:
-    """The second line of a node's box: its value, shortly (``5×5 · mean 0.0499``)."""
-    return short(graph.node(node)["value"], digits=3)
+    """A node's value in words: ``3.0`` or ``5×5, min ..., max ..., norm ...``."""
+    return words.summary(graph.node(node)["value"])
 
 
 def grad_text(graph: Graph, node: str, total: Any) -> str:
-    """The third line of a node's box: ``∂L/∂a = 0.2``, or ``∂L/∂a: mean 0.05`` for a tensor."""
-    if is_number(total):
-        return f"∂{graph.output}/∂{node} = {short(total)}"
-    return f"∂{graph.output}/∂{node}: {short(total, digits=3, shape=False)}"
+    """The third line of a node's box: ``∂L/∂a = 0.2``, or ``∂L/∂a: 5×5, min ...``."""
+    return words.grad_text(graph.output, node, total)
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,6 +147,9 @@ def build_steps(
     else:
         steps += _backward(graph, pairs)
     steps.append(_done(graph))
+    if graph.note:  # the gradients are not this output's own: say so wherever they show
+        steps = [replace(s, caption=f"{s.caption} ({graph.note})") if s.phase == "backward"
+                 else s for s in steps]
     return steps
 
 
@@ -204,15 +162,26 @@ _NO_BACKWARD = (
 def _start(graph: Graph) -> Step:
     leaves = graph.leaves
     ops = len(graph.forward_order)
+    out = graph.output
+    if ops == 0 and not graph.node(out).get("requires_grad", True):
+        return Step(
+            "start", f"{out} does not require grad: no graph",
+            f"{out} has requires_grad=False, so the engine recorded no operation behind it: "
+            f"either you made it yourself, or it was computed from tensors none of which "
+            f"requires grad (the engine only builds a graph for tensors that need gradients). "
+            f"To see the graph, make an input with requires_grad=True, e.g. "
+            f"x = ag.tensor(3.0, requires_grad=True), and compute {out} from it again.",
+            reveal=tuple(leaves),
+        )
     if ops == 0:
         return Step(
-            "start", f"{graph.output} is a leaf",
-            f"{graph.output} is a leaf tensor: no operation made it, so there is no graph to "
-            f"animate.", reveal=tuple(leaves),
+            "start", f"{out} is a leaf",
+            f"{out} is a leaf tensor that you made yourself (requires_grad=True): no operation "
+            f"made it, so there is no graph to animate.", reveal=tuple(leaves),
         )
-    listed = ", ".join(leaves[:8]) + (f" and {len(leaves) - 8} more" if len(leaves) > 8 else "")
     caption = (
-        f"The forward pass starts from the leaves ({listed}): tensors you made yourself, "
+        f"The forward pass starts from the leaves ({words.listed(leaves)}): tensors you made "
+        f"yourself, "
         f"holding the inputs. The dashed boxes are the {ops} operations still to run, in the "
         f"order your code runs them."
     )
@@ -305,6 +274,12 @@ def arithmetic(send: BackwardStep) -> tuple[str, str]:
             f"{source} sends ∂L/∂{source} × ∂{source}/∂{target} = {u} × {d} = {c} to {target}",
         )
     product_shape = tuple(np.broadcast_shapes(np.shape(up), np.shape(local)))
+    if np.size(out) == 0:
+        return (
+            "empty",
+            f"{source} sends an empty gradient ({shape_text(np.shape(out))}: no entries) to "
+            f"{target}",
+        )
     if product_shape != tuple(np.shape(out)):  # broadcasting in the forward pass: summed back
         return (
             f"⊙, summed → {short(out)}",
@@ -325,14 +300,14 @@ def arithmetic(send: BackwardStep) -> tuple[str, str]:
 def running_sum(parts: Sequence[Any], total: Any) -> str:
     """``0.07 + 0.13 = 0.2``: the contributions a node has received so far, and their sum.
 
-    For tensors the means are added (the mean of a sum is the sum of the means).
+    Tensors are added entry by entry; the text then gives the sum's shape and statistics.
     """
-    tensors = not is_number(total)
-    shown = [num(np.mean(p)) if tensors else short(p) for p in parts]
+    if not is_number(total):
+        return f"{len(parts)} tensors added entry by entry = {short(total)}"
+    shown = [short(p) for p in parts]
     if len(shown) > 4:
         shown = shown[:2] + ["…"] + shown[-1:]
-    text = f"{' + '.join(shown)} = {num(np.mean(total)) if tensors else short(total)}"
-    return text + " (means)" if tensors else text
+    return f"{' + '.join(shown)} = {short(total)}"
 
 
 def _backward(graph: Graph, pairs: list[tuple[BackwardStep, ...]]) -> list[Step]:
@@ -348,8 +323,8 @@ def _backward(graph: Graph, pairs: list[tuple[BackwardStep, ...]]) -> list[Step]
         send, arrived = _sent(pair), _arrived(pair)
         target = (send or arrived).target  # type: ignore[union-attr]
         head = f"Backward step {k} of {len(pairs)}: "
-        label, words = arithmetic(send) if send is not None else ("", "")
-        words = words.replace("∂L/", f"∂{out}/")
+        label, text = arithmetic(send) if send is not None else ("", "")
+        text = text.replace("∂L/", f"∂{out}/")
         note = ""
         grads: dict[str, str] = {}
         edges: tuple[Edge, ...] = ()
@@ -357,30 +332,30 @@ def _backward(graph: Graph, pairs: list[tuple[BackwardStep, ...]]) -> list[Step]
             edges = ((send.target, send.source),)  # graph edges point input -> operation
             slots = graph.edge(send.target, send.source)["indices"]
             if len(slots) > 1:
-                words += f" (as its input {send.index}: {send.source} uses {target} twice)"
+                text += f" (as its input {send.index}: {send.source} uses {target} twice)"
         if arrived is not None:
             parts = received.setdefault(target, [])
             parts.append(arrived.contribution)
             grads[target] = grad_text(graph, target, arrived.total)
             if arrived.count > 1:
                 note = f"{target}: {running_sum(parts, arrived.total)} ({arrived.count} edges)"
-                words += (
+                text += (
                     f". {target} has now received {arrived.count} gradients, and they add up: "
                     f"∂{out}/∂{target} = {running_sum(parts, arrived.total)}"
                 )
             else:
-                words += f". ∂{out}/∂{target} = {short(arrived.total)}"
+                text += f". ∂{out}/∂{target} = {short(arrived.total)}"
             still = expected[target] - arrived.count
             if still > 0:
-                words += (
+                text += (
                     f" so far ({still} more to come: {target} is used {expected[target]} times)"
                 )
             elif graph.node(target)["op"] is None:
-                words += f", complete: this is what {target}.grad receives"
+                text += f", complete: this is what {target}.grad receives"
         steps.append(
             Step(
                 "backward", f"step {k} of {len(pairs)}: {label}" if label else f"step {k}",
-                head + words + ".", grads=grads, done_edges=edges, focus=(target,),
+                head + text + ".", grads=grads, done_edges=edges, focus=(target,),
                 focus_edges=edges, edge_label=label, note=note, events=pair,
             )
         )
