@@ -30,14 +30,21 @@ def animate(
     names: Mapping[str, Any] | None = None,
     max_nodes: int = 60,
     interval: int = 900,
+    predict: bool = False,
 ) -> GraphPlayer:
     """A :class:`GraphPlayer` for ``output``: press Play to watch the forward and backward pass.
 
     ``inspector=True`` adds a node inspector and ``paths=True`` a chain-rule path explorer,
     in tabs under the animation. Graphs with more than ``max_nodes`` nodes are animated in
     groups (per ``nn.Module``, or per column of the drawing). ``interval`` is the time per step
-    in milliseconds (the player's speed slider changes it).
+    in milliseconds (the player's speed slider changes it). ``predict=True`` asks you to
+    predict each backward step before it is shown (:class:`~.predict.PredictPlayer`).
     """
+    if predict:
+        from .predict import PredictPlayer
+
+        return PredictPlayer(output, names=names, inspector=inspector, paths=paths,
+                             max_nodes=max_nodes, interval=interval)
     return GraphPlayer(
         output, names=names, inspector=inspector, paths=paths, max_nodes=max_nodes,
         interval=interval,
