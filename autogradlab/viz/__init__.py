@@ -5,6 +5,7 @@
 * :func:`draw` draws it with matplotlib (values, gradients, local derivatives on edges).
 * :func:`chain_rule_paths` and :func:`explain` show dL/dx as a sum over paths of products.
 * :func:`to_dot` writes Graphviz DOT text for those who have Graphviz.
+* :func:`why` explains one node: its derivative rule, the rule with its numbers, its source line.
 
 This package loads NetworkX and matplotlib, so ``import autogradlab`` does not import it.
 """
@@ -16,11 +17,12 @@ from .draw import draw
 from .layout import layout
 from .paths import chain_rule_paths, explain
 from .trace import BackwardStep, Graph, summarize, trace
+from .why import why
 
 # The functions are bound after their submodules were imported, so ``viz.draw`` is the function
 # (importing ``autogradlab.viz.draw`` again later does not rebind the package attribute).
 
 __all__ = [
     "BackwardStep", "Graph", "chain_rule_paths", "draw", "explain", "layout", "summarize",
-    "to_dot", "trace",
+    "to_dot", "trace", "why",
 ]
