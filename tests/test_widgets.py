@@ -216,7 +216,7 @@ def test_first_frame_is_a_static_fallback(tensor_player):
     png = base64.b64decode(bundle["image/png"])
     assert png == player.pngs[0]
     image = Image.open(io.BytesIO(png))
-    assert image.size == (1000, 600)
+    assert image.size == player.renderer.size == (1000, 600)  # the 12-node graph fits
     assert len(set(player.pngs)) == len(player.pngs)  # every step looks different
 
 
@@ -229,20 +229,48 @@ def test_forward_only_when_backward_has_not_run():
     assert "call L.backward()" in captions(player)[-1]
 
 
-def test_large_graphs_are_grouped_and_say_so():
+def test_large_graphs_are_folded_and_say_so():
     x = ag.tensor(0.5, requires_grad=True)
     h = x
     for _ in range(40):
         h = (h * 1.01 + x).tanh()
     h.backward()
-    player = GraphPlayer(h, names={})
-    assert len(player.graph) > 60
-    assert all(s.grouped for s in player.steps if s.kind in ("forward", "backward"))
-    assert len(player.forward_steps) <= 16 and len(player.backward_steps) <= 16
-    assert all("Grouped: this graph has" in c for s, c in zip(player.steps, captions(player))
-               if s.kind in ("forward", "backward"))
-    grouped = [e for s in player.steps for e in s.events]
-    assert grouped == player.graph.backward_steps  # nothing left out, nothing reordered
+    player = GraphPlayer(h, names={"x": x, "h": h})
+    assert len(player.full_graph) > 60 and len(player.graph) <= 14
+    assert {"x", "h"} <= set(player.graph.nx)  # the input used everywhere, and the output
+    first = player.steps[0].caption
+    assert first.startswith("Folded: ") and "focus=" in first and "'open' menu" in first
+    assert "folded" in player.notice.value.lower()
+    assert "(folded from" in repr(player)
+    # the engine's own numbers still arrive: x's last total is x.grad
+    last_x = [s for s in player.backward_steps if "x" in s.grad_values][-1]
+    assert float(last_x.grad_values["x"]) == pytest.approx(x.grad.item(), rel=1e-6)
+    assert re.search(rf"x\.grad = ({NUMBER})", captions(player)[-1]).group(1) == (
+        ag.viz.words.number(x.grad.item()))
+
+
+def test_a_folded_group_opens_from_the_menu():
+    x = ag.tensor(0.5, requires_grad=True)
+    h = x
+    for _ in range(40):
+        h = (h * 1.01 + x).tanh()
+    h.backward()
+    player = GraphPlayer(h, names={"x": x, "h": h})
+    groups = [value for _, value in player.opener.options if value]
+    before = len(player.graph)
+    player.opener.value = groups[0]  # a kernel round trip redraws the frames
+    assert groups[0] in player.open_groups and groups[0] not in player.graph.nx
+    assert len(player.graph) > before
+    assert len(player.frames.children) == len(player.steps) == player.play.max + 1
+    player.opener.value = player.opener.options[-1][1]  # "fold all again"
+    assert not player.open_groups and len(player.graph) == before
+
+
+def test_animate_focus_and_depth_like_draw():
+    L, names, _ = source_graph(())
+    player = ag.animate(L, names=names, focus="b", depth=1)
+    assert set(player.graph.nx) == {"b", "x1", "a", "mul1"}
+    assert "'b' and its neighbours up to 1 steps away" in player.steps[0].caption
 
 
 def test_node_inspector_shows_value_gradient_and_formulas(tensor_player):

@@ -250,7 +250,7 @@ def _link_inputs(graph: nx.DiGraph, ids: dict[int, str], fn: Function, name: str
         else:
             graph.add_edge(source, name, indices=(slot,), local=None, local_value=None, grad=None)
     symbol = graph.nodes[name]["symbol"]
-    if len(operands) == 2 and not symbol.isalpha() and symbol != "[]":
+    if len(operands) == 2 and not symbol.replace("_", "").isalpha() and symbol != "[]":
         expression = f"{operands[0]} {symbol} {operands[1]}"
     else:
         expression = f"{symbol}({', '.join(operands)})"

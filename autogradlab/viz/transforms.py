@@ -79,9 +79,10 @@ def by_module(graph: Graph, open_groups: Collection[str] = ()) -> dict[str, str]
     return group
 
 
-def by_columns(graph: Graph, bands: int) -> dict[str, str]:
+def by_columns(graph: Graph, bands: int, open_groups: Collection[str] = ()) -> dict[str, str]:
     """``{node: group}`` for a graph no module made: at most ``bands`` bands of neighbouring
-    columns of the drawing, named ``columns 3–5``; each leaf joins the band of its first user."""
+    columns of the drawing, named ``columns 3–5``. The output stays on its own, and so does a
+    leaf used in several bands (an input such as ``x``); other leaves join their users' band."""
     from .layout import layer_numbers
 
     layer = layer_numbers(graph)
@@ -97,10 +98,12 @@ def by_columns(graph: Graph, bands: int) -> dict[str, str]:
         low, high = first + k * width, min(first + (k + 1) * width - 1, last)
         return f"column {low}" if low == high else f"columns {low}–{high}"
 
-    group = {n: band(n) for n in ops}
+    group = {n: band(n) for n in ops if n != graph.output and band(n) not in open_groups}
     for node in g:
-        if node not in group and g.out_degree(node) > 0:
-            group[node] = group[min(g.successors(node), key=lambda s: layer[s])]
+        if node not in group and node != graph.output and g.out_degree(node) > 0:
+            bands_used = {group.get(s) for s in g.successors(node)}
+            if len(bands_used) == 1 and None not in bands_used:
+                group[node] = bands_used.pop()
     return group
 
 
@@ -202,8 +205,9 @@ def _group_attrs(graph: Graph, key: str, inside: list[str], exits: list[str]) ->
             for n in inside if g.nodes[n].get("module_path")
         )
         kinds = Counter(kind for _, kind in children if kind)
-        expression = ", ".join(f"{count}× {kind}" for kind, count in kinds.items()) or "group"
+        expression = ", ".join(f"{count}× {kind}" for kind, count in kinds.items())
     ops = sum(1 for n in inside if g.nodes[n].get("kind") != "leaf")
+    expression = expression or f"{ops} operations"
     first = g.nodes[exits[-1]]
     value = _stack([g.nodes[n]["value"] for n in exits])
     grads = [g.nodes[n].get("grad") for n in exits]
@@ -315,8 +319,14 @@ def neighbourhood(graph: Graph | nx.DiGraph, focus: str, depth: int) -> Graph:
             sub.nodes[node]["clipped"] = True
     kept = set(keep)
     output = graph.output if graph.output in kept else _sink(sub)
-    steps = [s for s in graph.backward_steps
-             if s.target in kept and (s.source is None or s.source in kept)]
+    steps, sent = [], False
+    for s in graph.backward_steps:  # a send between kept nodes, and the total it makes
+        if s.kind == "send":
+            sent = s.target in kept and s.source in kept
+            if sent:
+                steps.append(s)
+        elif s.target in kept and sent:
+            steps.append(s)
     return Graph(
         sub, output, [n for n in graph.forward_order if n in kept],
         [n for n in keep if n not in set(graph.forward_order)], steps,
@@ -382,7 +392,7 @@ def reduce(
                      f"({len(graph)} of {total} nodes)")
     if max_nodes is not None and len(graph) > max_nodes:
         if fallback == "columns" and focus is None:
-            graph = fold(graph, by_columns(graph, min(12, max(max_nodes // 5, 2))))
+            graph = fold(graph, by_columns(graph, min(12, max(max_nodes // 5, 2)), opened))
             notes.append(
                 f"{total} nodes is too many to read one by one: neighbouring columns are folded "
                 f"into {len(groups(graph))} boxes (see every node near one with "

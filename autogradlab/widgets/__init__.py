@@ -31,12 +31,18 @@ def animate(
     max_nodes: int = 60,
     interval: int = 900,
     predict: bool = False,
+    group: str | None = None,
+    focus: str | None = None,
+    depth: int = 2,
+    open_groups: tuple[str, ...] | set[str] = (),
 ) -> GraphPlayer:
     """A :class:`GraphPlayer` for ``output``: press Play to watch the forward and backward pass.
 
     ``inspector=True`` adds a node inspector and ``paths=True`` a chain-rule path explorer,
-    in tabs under the animation. Graphs with more than ``max_nodes`` nodes are animated in
-    groups (per ``nn.Module``, or per column of the drawing). ``interval`` is the time per step
+    in tabs under the animation. Graphs with more than ``max_nodes`` nodes are folded (per
+    ``nn.Module``, or per band of columns), and the player says so and lets you open a group;
+    ``group="module"`` folds a model's graph by module, ``focus="h", depth=2`` animates only
+    the nodes near ``h``, ``open_groups={"0"}`` opens a group. ``interval`` is the time per step
     in milliseconds (the player's speed slider changes it). ``predict=True`` asks you to
     predict each backward step before it is shown (:class:`~.predict.PredictPlayer`).
     """
@@ -47,7 +53,7 @@ def animate(
                              max_nodes=max_nodes, interval=interval)
     return GraphPlayer(
         output, names=names, inspector=inspector, paths=paths, max_nodes=max_nodes,
-        interval=interval,
+        interval=interval, group=group, focus=focus, depth=depth, open_groups=open_groups,
     )
 
 

@@ -1,26 +1,34 @@
 """Drawing an animation's frames with matplotlib, quickly enough to build them in a notebook.
 
-A frame is a 1000×600 PNG. Redrawing a 100-node picture from scratch costs about 0.4 s, and an
-animation has dozens of frames, so :class:`FrameRenderer` works like a flip-book artist:
+A frame is a PNG of at least 1000×600 pixels. Redrawing a 100-node picture from scratch costs
+about 0.4 s, and an animation has dozens of frames, so :class:`FrameRenderer` works like a
+flip-book artist:
 
 1. Draw what never changes **once**: every edge (one ``LineCollection``), a dashed outline for
    each operation still to run, the legend. Keep those pixels.
 2. For each step, paste back the pixels kept from the previous step and draw **only what this
-   step changes** on top: a node whose value is now known, a node whose gradient label changed,
-   an edge just used. Keep the result for the next step.
+   step changes** on top: a node whose value is now known, a node whose gradient changed, an
+   edge just used. Keep the result for the next step.
 3. Draw this frame's **highlights** (the current node and edge, the arithmetic on the edge),
    which the next step does not keep, and encode the PNG.
 
-Artists are made once and reused (``set_text``, ``set_segments``), and each is drawn on its own
+Artists are made once and reused (``set_text``, ``set_data``), and each is drawn on its own
 with ``artist.draw(renderer)`` into the canvas' pixels. What is left per frame is a handful of
 artists plus PNG encoding, which is the floor (see ``benchmarks/animation.py``).
+
+Geometry comes from measured text (:func:`~autogradlab.viz.draw.text_width`): a box is as wide as
+its widest line, no title is cut, and no text is smaller than 9 pixels. When the graph does not
+fit, a box shows less (the node's name only) and, as a last resort, the frame grows.
+With ``heatmaps=True`` (the player), a tensor node shows its value and gradient as heatmaps, on
+one colour scale for all values and one for all gradients, the same in every frame; up to 4×4 the
+numbers are printed in the cells, bigger tensors show their shape, min, max and norm.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +40,7 @@ from matplotlib.text import Text
 from PIL import Image
 
 from ..viz import words
+from ..viz.draw import heatmap, text_width
 from ..viz.layout import compute
 from ..viz.trace import Graph
 from ..viz.words import COLORS, FONT, NODE_COLORS
@@ -40,7 +49,63 @@ from .steps import Edge, Step, grad_text, title
 Point = tuple[float, float]
 
 WIDTH, HEIGHT, DPI = 1000, 600, 100
-HEADER, FOOTER, MARGIN = 46, 30, 14  # pixels kept free for the title, legend and border
+HEADER, MARGIN = 46, 14  # pixels kept free for the title and the border
+#: the largest frame a big graph may grow to before boxes show names only
+MAX_WIDTH, MAX_HEIGHT = 1600, 1000
+FONT_PT = 9.0  # the text of the boxes, at most
+MIN_PT = words.MIN_FONT_PX * 72 / DPI  # 6.48 points: 9 pixels
+LEGEND_PT = 8.0
+HEATMAP_NODES = 30  # heatmaps only in graphs up to this many nodes
+MAP_SIDE = 76.0  # pixels: the long side of a heatmap without numbers, at most
+#: (points, heatmap side) tried in turn for boxes with all their words: the first that fits wins
+SIZES = ((FONT_PT, MAP_SIDE), (FONT_PT, 56.0), (8.0, 48.0), (7.0, 40.0), (MIN_PT, 36.0))
+
+
+def px(text: str, points: float, bold: bool = False) -> float:
+    """The width in pixels of one line of ``text`` at ``points`` (measured glyph by glyph)."""
+    return text_width(text, bold=bold, size=points) * DPI * 1.05 + 1  # Agg draws ~4% wider
+
+
+def line_px(points: float) -> float:
+    """The height of one line of text at ``points``, in pixels (with its leading)."""
+    return points * 1.3 / 72 * DPI
+
+
+def stat_lines(label: str, value: Any) -> list[str]:
+    """The words under a heatmap: ``value 4×16`` (a gradient: ``∂L/∂h``, same shape) then
+    ``min ..``, ``max ..``, ``norm ..`` (a tensor up to 4×4 has its numbers in its cells)."""
+    shape = words.shape_text(np.shape(value))
+    lines = [f"{label} {shape}" if label == "value" else label]
+    if not words.shows_numbers(value):
+        lines += words.stats(value).split(", ")
+    return lines
+
+
+def map_px(value: Any, points: float, side: float = MAP_SIDE) -> tuple[float, float]:
+    """(width, height) in pixels of a tensor's heatmap; numbers in cells need room for them."""
+    grid = words.as_grid(value)
+    if grid is None:
+        return (0.0, 0.0)
+    rows, cols = grid.shape
+    if words.shows_numbers(value):
+        cell_w = max(px(words.cell(x), points) for x in grid.reshape(-1)) + 6
+        return (cols * max(cell_w, 26.0), rows * (line_px(points) + 2))
+    ratio = rows / cols
+    if ratio <= 1:
+        return (side, max(side * ratio, 14.0))
+    return (max(side / ratio, 14.0), side)
+
+
+@dataclass(frozen=True)
+class NodeLook:
+    """What one node's box holds at a given detail: its title, and (detail 3) either two lines
+    (value, gradient) or two heatmap columns with their words."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    maps: bool = False
+    width: float = 0.0  # pixels, measured
+    height: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -50,50 +115,143 @@ class Geometry:
     centres: dict[str, Point]
     box: tuple[float, float]
     routes: dict[Edge, list[Point]]
-    detail: int  # 3: name, value and gradient lines; 1: names only; 0: boxes only
+    detail: int  # 3: title, value and gradient (lines or heatmaps); 1: names only
     fontsize: float  # points
+    size: tuple[int, int] = (WIDTH, HEIGHT)
+    looks: dict[str, NodeLook] = field(default_factory=dict)
+    footer: float = 30.0
+    map_side: float = MAP_SIDE  # pixels: the long side of a heatmap
 
     @classmethod
-    def of(cls, graph: Graph, width: int = WIDTH, height: int = HEIGHT) -> Geometry:
-        """Fit ``ag.viz.layout``'s layers into the frame, boxes as large as the space allows."""
+    def of(cls, graph: Graph, width: int = WIDTH, height: int = HEIGHT,
+           heatmaps: bool = False, legend: Sequence[str] = ()) -> Geometry:
+        """Fit ``ag.viz.layout``'s layers into a frame: the most detail, at the largest font
+        (9 points down to 9 pixels), that fits; else names only; else a bigger frame."""
         lay = compute(graph)
         if not lay.positions:
-            return cls({}, (0, 0), {}, 0, 8)
+            return cls({}, (0, 0), {}, 1, FONT_PT, (width, height))
         xs = [p[0] for p in lay.positions.values()]
         ys = [p[1] for p in lay.positions.values()]
         columns = max(xs) - min(xs) + 1
         rows = max(ys) - min(ys) + 1
-        area_w = width - 2 * MARGIN
-        area_h = height - HEADER - FOOTER - 8
-        col_w, row_h = area_w / columns, area_h / rows
-        box_w = min(180.0, 0.84 * col_w)
-        box_h = min(58.0, 0.8 * row_h)
+        maps = heatmaps and len(graph) <= HEATMAP_NODES
+        choice = None
+        sizes = ((width, height), (int(width * 1.2), int(height * 1.2)),
+                 (max(width, MAX_WIDTH), max(height, MAX_HEIGHT)))
+        tries = [(3, size, points, side) for size in sizes for points, side in SIZES]
+        tries += [(1, size, points, 0.0) for size in sizes for points in (FONT_PT, 8, MIN_PT)]
+        for detail, size, points, side in tries:
+            footer = _footer_height(legend, size[0])
+            looks = {n: _look(graph, n, detail, points, maps, side) for n in graph.nx}
+            box_w = max(look.width for look in looks.values())
+            box_h = max(look.height for look in looks.values())
+            col_w = (size[0] - 2 * MARGIN) / columns
+            row_h = (size[1] - HEADER - footer - 8) / rows
+            if box_w <= col_w - 26 and box_h <= row_h - 8:
+                choice = (size, footer, detail, points, looks, box_w, box_h, side)
+                break
+        if choice is None:  # grow the frame until the names fit at 9 pixels
+            looks = {n: _look(graph, n, 1, MIN_PT, False) for n in graph.nx}
+            box_w = max(look.width for look in looks.values())
+            box_h = max(look.height for look in looks.values())
+            grown = (int(max(MAX_WIDTH, columns * (box_w + 26) + 2 * MARGIN)),
+                     int(max(MAX_HEIGHT, rows * (box_h + 8) + HEADER + 60)))
+            footer = _footer_height(legend, grown[0])
+            choice = (grown, footer, 1, MIN_PT, looks, box_w, box_h, 0.0)
+        (width, height), footer, detail, points, looks, box_w, box_h, side = choice
+        col_w = (width - 2 * MARGIN) / columns
+        row_h = (height - HEADER - footer - 8) / rows
+        # boxes a little roomier than their text where there is space
+        box_w = min(max(box_w, min(180.0, 0.84 * col_w)), col_w - 26)
+        box_h = min(max(box_h, min(58.0, 0.8 * row_h)) if detail == 3 else box_h, row_h - 8)
 
         def place(p: Point) -> Point:
             return (
                 MARGIN + (p[0] - min(xs) + 0.5) * col_w,
-                FOOTER + 4 + (p[1] - min(ys) + 0.5) * row_h,
+                footer + 4 + (p[1] - min(ys) + 0.5) * row_h,
             )
 
         centres = {n: place(p) for n, p in lay.positions.items()}
         routes = {}
-        for edge, points in lay.routes.items():
-            pts = [place(p) for p in points]
+        for edge, points_ in lay.routes.items():
+            pts = [place(p) for p in points_]
             (x0, y0), (x1, y1) = pts[0], pts[-1]
             pts[0], pts[-1] = (x0 + box_w / 2, y0), (x1 - box_w / 2 - 1, y1)
             routes[edge] = pts
-        if box_h >= 40 and box_w >= 60:
-            detail, fontsize = 3, min(9.0, box_h / 3.3 * 0.72 * 0.82)
-        elif box_h >= 13 and box_w >= 24:
-            detail, fontsize = 1, min(8.5, box_h * 0.72 * 0.62)
-        else:
-            detail, fontsize = 0, 6.0
-        return cls(centres, (box_w, box_h), routes, detail, fontsize)
+        return cls(centres, (box_w, box_h), routes, detail, points, (width, height), looks,
+                   footer, side)
 
     def chars(self, fontsize: float | None = None, bold: bool = False) -> int:
         """How many characters fit across a box at ``fontsize`` (DejaVu Sans, on average)."""
-        px = (fontsize or self.fontsize) / 0.72
-        return max(int((self.box[0] - 8) / ((0.62 if bold else 0.55) * px)), 1)
+        px_ = (fontsize or self.fontsize) / 0.72
+        return max(int((self.box[0] - 8) / ((0.62 if bold else 0.55) * px_)), 1)
+
+
+def _look(graph: Graph, node: str, detail: int, points: float, maps: bool,
+          side: float = MAP_SIDE) -> NodeLook:
+    """A node's box contents at ``detail`` and ``points``, and the pixels they need."""
+    attrs = graph.node(node)
+    pad = 12.0
+    if detail == 1:
+        return NodeLook(node, width=px(node, points, True) + pad,
+                        height=line_px(points) + 8)
+    heading = title(graph, node)
+    value, grad = attrs.get("value"), attrs.get("grad")
+    tensor = maps and words.as_grid(value) is not None
+    if not tensor:
+        lines = (words.value_line(value),
+                 grad_text(graph, node, grad) if grad is not None else "")
+        widths = [px(heading, points, True)] + [px(t, points * 0.92) for t in lines]
+        return NodeLook(heading, lines, False, max(widths) + pad, 3.3 * line_px(points))
+    small = max(points * 0.92, MIN_PT)
+    columns = []
+    for label, array in _columns(graph, node):
+        shown = array if array is not None else value
+        map_w, map_h = map_px(shown, small, side)
+        texts = stat_lines(label, shown)
+        columns.append((max([map_w, *(px(t, small) for t in texts)]), map_h, len(texts)))
+    width = max(px(heading, points, True), sum(c[0] for c in columns) + 10) + pad
+    height = (line_px(points) + 4 + max(c[1] for c in columns) + 3
+              + max(c[2] for c in columns) * line_px(small) + 8)
+    return NodeLook(heading, (), True, width, height)
+
+
+def _columns(graph: Graph, node: str) -> list[tuple[str, Any]]:
+    """The heatmap columns of a tensor node: its value, and its gradient if it gets one."""
+    attrs = graph.node(node)
+    columns = [("value", attrs["value"])]
+    if attrs.get("requires_grad", True):
+        columns.append((words.grad_name(graph.output, node), attrs.get("grad")))
+    return columns
+
+
+def _footer_height(legend: Sequence[str], width: float) -> float:
+    """Pixels under the graph for the legend: one line per row of entries that fit."""
+    rows, used = 1, 0.0
+    for text in legend:
+        need = px(text, LEGEND_PT) + 34
+        if used and used + need > width - 2 * MARGIN:
+            rows, used = rows + 1, 0.0
+        used += need
+    return 12.0 + rows * 18.0
+
+
+def fit_px(text: str, room: float, points: float) -> str:
+    """``text`` cut (with an ellipsis) to ``room`` pixels at ``points``: for one-line headers
+    only; the caption under the frame always has the whole sentence."""
+    while text and px(text + "…", points) > room:
+        text = text[:-1]
+    return text + "…"
+
+
+def _colour_scales(graph: Graph) -> dict[str, float]:
+    """One colour scale for all values and one for all gradients (every total and contribution
+    the animation will show), so colours compare across nodes and frames."""
+    values = [graph.node(n)["value"] for n in graph.nx]
+    grads = [graph.node(n)["grad"] for n in graph.nx]
+    grads += [s.total for s in graph.backward_steps if s.total is not None]
+    return {"value": words.colour_limit([v for v in values if words.as_grid(v) is not None]),
+            "grad": words.colour_limit([g for g in grads if words.as_grid(g) is not None])}
 
 
 def fit(text: str, chars: int) -> str:
@@ -132,8 +290,37 @@ def encode_png(rgba: bytes, size: tuple[int, int], colors: int = 128) -> bytes:
     return buffer.getvalue()
 
 
+class _Heatmap:
+    """One tensor's heatmap in a box (an image and, up to 4×4, a text per cell), updated in place
+    when the tensor changes (a gradient's running total)."""
+
+    def __init__(self, ax: Any, value: Any, extent: tuple[float, float, float, float],
+                 limit: float, points: float) -> None:
+        self.limit = limit
+        self.artists = heatmap(ax, value, extent, limit, points, animated=True)
+
+    def update(self, value: Any) -> None:
+        grid = words.as_grid(value)
+        if grid is None or not self.artists:
+            return
+        image, *cells = self.artists
+        image.set_data(np.nan_to_num(grid, nan=0.0, posinf=self.limit, neginf=-self.limit))
+        for text, x in zip(cells, grid.reshape(-1)):
+            text.set_text(words.cell(x))
+            strong = np.isfinite(x) and abs(x) > 0.6 * self.limit
+            text.set_color("white" if strong else COLORS["text"])
+
+    def draw(self, renderer: Any) -> None:
+        for artist in self.artists:
+            artist.draw(renderer)
+
+
 class _NodeArtists:
-    """The box and the three lines of text of one node, made once, drawn when it changes."""
+    """The box of one node and what it holds, made once, drawn when it changes.
+
+    ``texts`` is ``[title, value line, gradient line]`` for a box with lines (detail 3, no
+    heatmap), ``[name]`` for names only; a box with heatmaps has ``maps`` and ``captions``.
+    """
 
     def __init__(self, renderer: FrameRenderer, node: str) -> None:
         g, geo = renderer.graph, renderer.geometry
@@ -148,18 +335,52 @@ class _NodeArtists:
         ax.add_artist(self.box)  # add_patch would also recompute the data limits: slow
         self.texts: list[Text] = []
         self.grad: Text | None = None
-        if geo.detail == 3:
-            fs, small, step = geo.fontsize, geo.fontsize * 0.92, h / 3.3
-            top = self._text(ax, x, y + step, fit(title(g, node), geo.chars(fs, True)), fs, "bold")
-            value_line = fit(words.value_line(g.node(node)["value"]), geo.chars(small))
-            value = self._text(ax, x, y, value_line, small, "normal")
+        self.maps: dict[str, _Heatmap] = {}
+        self.captions: dict[str, list[Text]] = {}
+        look = geo.looks.get(node) or _look(g, node, geo.detail, geo.fontsize, False)
+        fs = geo.fontsize
+        if look.maps:
+            self._maps(renderer, node, look)
+        elif geo.detail == 3:
+            small, step = max(fs * 0.92, MIN_PT), h / 3.3
+            top = self._text(ax, x, y + step, look.title, fs, "bold")
+            value = self._text(ax, x, y, look.lines[0], small, "normal")
             self.grad = self._text(ax, x, y - step, "", small, "normal", COLORS["backward"])
             self.texts = [top, value, self.grad]
-        elif geo.detail == 1:
-            fs = max(min(geo.fontsize, (w - 6) / (0.62 * len(node)) * 0.72), 5.0)  # fit the name
-            name = fit(node, geo.chars(fs, bold=True))
-            self.texts = [self._text(ax, x, y, name, fs, "bold")]
-        self._chars = geo.chars(geo.fontsize * 0.92)
+        else:
+            self.texts = [self._text(ax, x, y, look.title, fs, "bold")]
+        self._chars = geo.chars(max(fs * 0.92, MIN_PT))
+
+    def _maps(self, renderer: FrameRenderer, node: str, look: NodeLook) -> None:
+        """A title, then the value's and the gradient's heatmaps side by side, with words."""
+        g, geo, ax = renderer.graph, renderer.geometry, renderer.ax
+        (x, y), (_, h) = geo.centres[node], geo.box
+        fs = geo.fontsize
+        small = max(fs * 0.92, MIN_PT)
+        top = y + h / 2 - 4
+        self.texts = [self._text(ax, x, top - line_px(fs) / 2, look.title, fs, "bold")]
+        value = g.node(node)["value"]
+        columns = [("value" if k == 0 else "grad", label, value)
+                   for k, (label, _) in enumerate(_columns(g, node))]
+        sizes = [map_px(v, small, geo.map_side) for _, _, v in columns]
+        widths = [max([w, *(px(t, small) for t in stat_lines(lab, v))])
+                  for (_, lab, v), (w, _) in zip(columns, sizes)]
+        left = x - (sum(widths) + 10) / 2
+        maps_top = top - line_px(fs) - 4
+        text_top = maps_top - max(hh for _, hh in sizes) - 3
+        for (key, lab, v), (map_w, map_h), width in zip(columns, sizes, widths):
+            centre = left + width / 2
+            extent = (centre - map_w / 2, centre + map_w / 2, maps_top - map_h, maps_top)
+            self.maps[key] = _Heatmap(ax, v, extent, renderer.scales[key], small * 0.95)
+            lines = stat_lines(lab, v) if key == "value" else [lab]
+            color = COLORS["text"] if key == "value" else COLORS["backward"]
+            self.captions[key] = [
+                ax.text(centre, text_top - k * line_px(small), line, ha="center", va="top",
+                        fontsize=small, color=color, family=FONT, animated=True)
+                for k, line in enumerate(lines)
+            ]
+            left += width + 10
+        self.grad_known = False
 
     @staticmethod
     def _text(ax: Any, x: float, y: float, text: str, fs: float, weight: str,
@@ -167,9 +388,27 @@ class _NodeArtists:
         return ax.text(x, y, text, ha="center", va="center", fontsize=fs, fontweight=weight,
                        color=color, family=FONT, animated=True)
 
-    def set_grad(self, label: str) -> None:
-        """Show the node's gradient: a third line of text, or a red border on small boxes."""
-        if self.grad is not None:
+    def set_grad(self, label: str, value: Any = None) -> None:
+        """Show the node's gradient: its heatmap and words, a third line of text, or (names
+        only) a red border."""
+        if "grad" in self.maps and value is not None and words.as_grid(value) is not None:
+            self.maps["grad"].update(value)
+            texts = self.captions["grad"]
+            lines = stat_lines(texts[0].get_text().split(" ")[0], value)
+            while len(texts) < len(lines):  # more words than before: one more line
+                extra = texts[0]
+                texts.append(extra.axes.text(
+                    *extra.get_position(), "", ha="center", va="top",
+                    fontsize=extra.get_fontsize(), color=extra.get_color(), family=FONT,
+                    animated=True,
+                ))
+                x0, y0 = texts[0].get_position()
+                step = line_px(extra.get_fontsize())
+                texts[-1].set_position((x0, y0 - (len(texts) - 1) * step))
+            for text, line in zip(texts, [*lines, *[""] * len(texts)]):
+                text.set_text(line)
+            self.grad_known = True
+        elif self.grad is not None:
             self.grad.set_text(fit(label, self._chars))
         else:
             self.box.set_edgecolor(COLORS["backward"])
@@ -179,18 +418,29 @@ class _NodeArtists:
         self.box.draw(renderer)
         for text in self.texts:
             text.draw(renderer)
+        for key, heat in self.maps.items():
+            if key == "value" or self.grad_known:
+                heat.draw(renderer)
+            for text in self.captions.get(key, ()):
+                text.draw(renderer)
 
 
 class FrameRenderer:
     """Draws the frames of one graph's animation (see the module docstring for how).
 
     >>> pngs = FrameRenderer(graph).render(build_steps(graph))   # one PNG (bytes) per step
+
+    ``heatmaps=True`` draws tensors as heatmaps (the player does); the frame is ``width`` ×
+    ``height`` pixels or, for a graph that needs more room, larger (see :class:`Geometry`).
     """
 
-    def __init__(self, graph: Graph, width: int = WIDTH, height: int = HEIGHT) -> None:
+    def __init__(self, graph: Graph, width: int = WIDTH, height: int = HEIGHT,
+                 heatmaps: bool = False) -> None:
         self.graph = graph
-        self.size = (width, height)
-        self.geometry = Geometry.of(graph, width, height)
+        self.heatmaps = heatmaps
+        self.scales = _colour_scales(graph) if heatmaps else {"value": 1.0, "grad": 1.0}
+        self.geometry = Geometry.of(graph, width, height, heatmaps, self._legend_texts())
+        width, height = self.size = self.geometry.size
         self.fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor="white")
         self.canvas = FigureCanvasAgg(self.fig)
         self.ax = self.fig.add_axes((0, 0, 1, 1))
@@ -206,6 +456,31 @@ class FrameRenderer:
 
     # -- the picture that never changes ------------------------------------------------------
 
+    def _legend_entries(self) -> list[tuple[str, str, str, str]]:
+        """(words, fill, border, style) of each legend entry; fill "" marks words in colour."""
+        kinds = {self.graph.node(n)["kind"] for n in self.graph.nx}
+        entries = [(words.KIND_NAMES[k], *NODE_COLORS[k], "solid")
+                   for k in ("leaf", "op", "module", "output") if k in kinds]
+        entries.append(("still to run", "white", COLORS["ghost"], "dashed"))
+        entries.append(("blue: the forward step now", "", COLORS["forward"], ""))
+        entries.append((f"red: gradients {words.grad_name(self.graph.output, '·')}", "",
+                        COLORS["backward"], ""))
+        if self.heatmaps and any(look.maps for look in self.geometry_looks()):
+            entries.append((
+                f"squares: red +, blue −, white 0 (values ±{words.number(self.scales['value'])},"
+                f" gradients ±{words.number(self.scales['grad'])})", "map", "", ""))
+        return entries
+
+    def geometry_looks(self) -> list[NodeLook]:
+        geometry = getattr(self, "geometry", None)
+        if geometry is None:  # before the geometry exists: would any node be a heatmap?
+            return [NodeLook("", maps=words.as_grid(self.graph.node(n)["value"]) is not None)
+                    for n in self.graph.nx] if len(self.graph) <= HEATMAP_NODES else []
+        return list(geometry.looks.values())
+
+    def _legend_texts(self) -> list[str]:
+        return [entry[0] for entry in self._legend_entries()]
+
     def _draw_static(self) -> None:
         geo, ax = self.geometry, self.ax
         routes = list(geo.routes.values())
@@ -220,35 +495,35 @@ class FrameRenderer:
         ax.add_collection(LineCollection(
             outlines, colors=COLORS["ghost"], linewidths=0.9, linestyles=(0, (3, 3))
         ))
-        if geo.detail:
-            for n in ops:
-                x, y = geo.centres[n]
-                ax.text(x, y, fit(n, geo.chars()), ha="center", va="center", color=COLORS["ghost"],
-                        fontsize=geo.fontsize, family=FONT)
+        for n in ops:
+            x, y = geo.centres[n]
+            ax.text(x, y, n, ha="center", va="center", color=COLORS["ghost"],
+                    fontsize=geo.fontsize, family=FONT)
         self._draw_legend()
 
     def _draw_legend(self) -> None:
-        x = MARGIN
-        entries = [
-            ("leaf (input)", *NODE_COLORS["leaf"], "solid"),
-            ("operation", *NODE_COLORS["op"], "solid"),
-            ("output", *NODE_COLORS["output"], "solid"),
-            ("still to run", "white", COLORS["ghost"], "dashed"),
-        ]
-        for text, fill, border, style in entries:
-            self.ax.add_patch(FancyBboxPatch(
-                (x, 9), 18, 12, boxstyle="round,pad=0,rounding_size=3", facecolor=fill,
-                edgecolor=border, linestyle=style, linewidth=1,
-            ))
-            label = self.ax.text(x + 24, 15, text, va="center", fontsize=8, color=COLORS["muted"])
-            x += 34 + 5.6 * len(text)
-        for text, color in (
-            ("blue: the forward step now", COLORS["forward"]),
-            (f"red: gradients ∂{self.graph.output}/∂·", COLORS["backward"]),
-        ):
-            label = self.ax.text(x, 15, text, va="center", fontsize=8, color=color)
-            x += 24 + 5.9 * len(text)
-        del label
+        """The legend under the graph, measured, in as many rows as it needs."""
+        width = self.size[0]
+        rows = round((self.geometry.footer - 12) / 18)
+        x, y = MARGIN, 6 + (rows - 0.5) * 18
+        for text, fill, border, style in self._legend_entries():
+            swatch = 0.0 if fill == "" else 24.0
+            need = px(text, LEGEND_PT) + swatch + 10
+            if x > MARGIN and x + need > width - MARGIN:
+                x, y = MARGIN, y - 18
+            if fill == "map":
+                self.ax.imshow(np.linspace(-1, 1, 9)[None, :], cmap=words.HEATMAP_CMAP,
+                               vmin=-1, vmax=1, extent=(x, x + 18, y - 6, y + 6),
+                               aspect="auto", interpolation="nearest")
+            elif fill:
+                self.ax.add_patch(FancyBboxPatch(
+                    (x, y - 6), 18, 12, boxstyle="round,pad=0,rounding_size=3", facecolor=fill,
+                    edgecolor=border, linestyle=style, linewidth=1,
+                ))
+            color = border if fill == "" else COLORS["muted"]
+            self.ax.text(x + swatch, y, text, va="center", fontsize=LEGEND_PT, color=color,
+                         family=FONT)
+            x += need
 
     def _make_reusable_artists(self) -> None:
         """Artists drawn again and again with new contents: lines, arrowheads, rings, labels."""
@@ -320,7 +595,12 @@ class FrameRenderer:
             self._badge.draw(self._renderer)
             area = self._badge.get_bbox_patch().get_window_extent(self._renderer).padded(2)
             self._badges[key] = self.canvas.copy_from_bbox(area)
-        self._title.set_text(fit(text, 110))
+        room = self.size[0] - MARGIN - (MARGIN + 112)
+        size = 11.0
+        while size > MIN_PT and px(text, size) > room:  # shrink to fit, down to 9 pixels
+            size -= 0.5
+        self._title.set_fontsize(max(size, MIN_PT))
+        self._title.set_text(text if px(text, size) <= room else fit_px(text, room, size))
         self._title.draw(self._renderer)
 
     # -- steps ---------------------------------------------------------------------------------
@@ -332,7 +612,7 @@ class FrameRenderer:
             heads = "end" if step.phase == "forward" else None
             self._draw_edges(step.done_edges, used, 1.6, heads)
         for node, label in step.grads.items():
-            self._node(node).set_grad(label)
+            self._node(node).set_grad(label, step.grad_values.get(node))
         changed = dict.fromkeys((*step.reveal, *step.grads))
         self._draw_nodes([n for n in changed if n in self.geometry.centres])
 
@@ -362,9 +642,9 @@ class FrameRenderer:
             self._draw_edge_label(step, color)
         if step.note and step.focus:
             (x, y), (_, h) = self.geometry.centres[step.focus[0]], self.geometry.box
-            below = y - h / 2 - 8 > FOOTER + 14
+            below = y - h / 2 - 8 > self.geometry.footer + 14
             self._note.set_verticalalignment("top" if below else "bottom")
-            half = 3.9 * len(step.note)  # about half the label's width, in pixels
+            half = px(step.note, 9) / 2 + 4
             x = min(max(x, half + 4), self.size[0] - half - 4)
             self._draw_text(self._note, step.note, (x, y - h / 2 - 8 if below else y + h / 2 + 8),
                             color)
@@ -375,9 +655,9 @@ class FrameRenderer:
         columns is narrower than the label, so on the edge itself it would cover the boxes);
         on the edge when the node's running-sum note already takes the space above."""
         (x, y), (_, h) = self.geometry.centres[step.focus[0]], self.geometry.box
-        note_above = bool(step.note) and not y - h / 2 - 8 > FOOTER + 14
+        note_above = bool(step.note) and not y - h / 2 - 8 > self.geometry.footer + 14
         if step.focus and not note_above and y + h / 2 + 30 < self.size[1] - 40:
-            half = 3.9 * len(step.edge_label)
+            half = px(step.edge_label, 9.5, bold=True) / 2 + 4
             x = min(max(x, half + 4), self.size[0] - half - 4)
             self._label.set_verticalalignment("bottom")
             self._draw_text(self._label, step.edge_label, (x, y + h / 2 + 6), color)
@@ -414,8 +694,9 @@ class FrameRenderer:
             g = self.graph
             self._draw_edges(list(self.geometry.routes), COLORS["edge"], 1.4)
             for node in self.geometry.centres:
-                if g.node(node)["grad"] is not None:
-                    self._node(node).set_grad(grad_text(g, node, g.node(node)["grad"]))
+                grad = g.node(node)["grad"]
+                if grad is not None:
+                    self._node(node).set_grad(grad_text(g, node, grad), grad)
             self._draw_nodes(list(self.geometry.centres))
             self._finished = self.canvas.copy_from_bbox(self.fig.bbox)
         self.canvas.restore_region(self._finished)

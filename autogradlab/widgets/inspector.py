@@ -136,7 +136,7 @@ class PathExplorer(widgets.VBox):
     ) -> None:
         self.output = output
         self.graph = graph if graph is not None else trace(output, names)
-        self.renderer = renderer or FrameRenderer(self.graph)
+        self.renderer = renderer or FrameRenderer(self.graph, heatmaps=True)
         self.tensors = self.graph.tensors
         leaves = [n for n in self.graph.leaves
                   if n in self.tensors and self.tensors[n].requires_grad
@@ -179,7 +179,7 @@ class PathExplorer(widgets.VBox):
         try:
             from ..viz.paths import chain_rule_paths
 
-            result = chain_rule_paths(self.output, self.tensors[leaf])
+            result = chain_rule_paths(self.graph, leaf)  # the picture's graph: the same names
         except Exception as error:  # the explanation must not take the explorer down
             return f"Could not compute the chain-rule paths: {html.escape(str(error))}"
         lines = [
@@ -188,7 +188,7 @@ class PathExplorer(widgets.VBox):
             f"the local derivatives along each path:"
         ]
         for k, path in enumerate(result.paths[:MAX_PATHS], 1):
-            nodes = " → ".join(path.nodes)
+            nodes = path.route().replace(" -> ", " → ")
             factors = " × ".join(words.local_text(d) for d in path.derivatives)
             lines.append(
                 f"path {k}: {html.escape(nodes)}: {html.escape(factors)} = "

@@ -57,6 +57,8 @@ class Step:
     note: str = ""
     events: tuple[BackwardStep, ...] = ()
     grouped: bool = False
+    #: the arrays behind ``grads`` (node -> the gradient it now holds), for heatmaps
+    grad_values: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def phase(self) -> str:
@@ -84,7 +86,7 @@ def operands(graph: Graph, node: str) -> list[str | float]:
 
 def _combine(symbol: str, parts: list[str]) -> str:
     """Write an operation the way trace() does: ``x1 * a``, ``exp(d)``, ``10 - (-0.5)``."""
-    if len(parts) == 2 and not symbol.isalpha() and symbol != "[]":
+    if len(parts) == 2 and not symbol.replace("_", "").isalpha() and symbol != "[]":
         left, right = (f"({p})" if p.startswith("-") else p for p in parts)
         return f"{left} {symbol} {right}"
     return f"{symbol}({', '.join(parts)})"
@@ -225,7 +227,7 @@ def _seed(graph: Graph) -> Step:
     )
     return Step(
         "seed", f"start at {out}: ∂{out}/∂{out} = {short(seed)}", caption,
-        grads={out: grad_text(graph, out, seed)}, focus=(out,),
+        grads={out: grad_text(graph, out, seed)}, focus=(out,), grad_values={out: seed},
     )
 
 
@@ -357,6 +359,7 @@ def _backward(graph: Graph, pairs: list[tuple[BackwardStep, ...]]) -> list[Step]
                 "backward", f"step {k} of {len(pairs)}: {label}" if label else f"step {k}",
                 head + text + ".", grads=grads, done_edges=edges, focus=(target,),
                 focus_edges=edges, edge_label=label, note=note, events=pair,
+                grad_values={arrived.target: arrived.total} if arrived is not None else {},
             )
         )
     return steps
@@ -472,6 +475,7 @@ def _backward_groups(
                 "backward", f"step {k} of {len(groups)}: {where}", caption, grads=grads,
                 done_edges=edges, focus=tuple(grads), focus_edges=edges,
                 events=tuple(e for p in group for e in p), grouped=True,
+                grad_values={a.target: a.total for a in arrivals},
             )
         )
     return steps
