@@ -16,6 +16,7 @@ first used, so ``import autogradlab`` stays fast.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
 
 from . import autograd, backend, cuda, functions
@@ -50,50 +51,73 @@ from .errors import (
 from .gradcheck import GradcheckError, gradcheck
 from .tensor import Tensor
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+# NumPy warns about log(0) or 1/0 inside operations; PyTorch prints nothing (the inf or nan in
+# the result says it). Only warnings raised inside autogradlab's own operations are silenced.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autogradlab\.")
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """Matrix product ``a @ b`` (1-D, 2-D or batched)."""
-    return a @ b
+def _tensor_argument(value: Any, function: str, name: str = "input", position: int = 1) -> Tensor:
+    """``value`` if it is a Tensor, else the error PyTorch gives, with what to do about it."""
+    if isinstance(value, Tensor):
+        return value
+    raise TypeError(
+        f"ag.{function}(): argument '{name}' (position {position}) must be a Tensor, not "
+        f"{type(value).__name__}. Wrap numbers or lists first: ag.{function}(ag.tensor(...))."
+    )
 
 
-def exp(t: Tensor) -> Tensor:
-    return t.exp()
+def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002  (PyTorch's names)
+    """Matrix product ``input @ other`` (1-D, 2-D or batched)."""
+    return _tensor_argument(input, "matmul") @ _tensor_argument(other, "matmul", "other", 2)
 
 
-def log(t: Tensor) -> Tensor:
-    return t.log()
+def exp(input: Tensor) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "exp").exp()
 
 
-def tanh(t: Tensor) -> Tensor:
-    return t.tanh()
+def log(input: Tensor) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "log").log()
 
 
-def sigmoid(t: Tensor) -> Tensor:
-    return t.sigmoid()
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "tanh").tanh()
 
 
-def relu(t: Tensor) -> Tensor:
-    return t.relu()
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "sigmoid").sigmoid()
 
 
-def softmax(t: Tensor, dim: int) -> Tensor:
+def relu(input: Tensor) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "relu").relu()
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """exp(t) / sum(exp(t)) along ``dim``, computed stably (large logits do not overflow)."""
-    return t.softmax(dim)
+    return _tensor_argument(input, "softmax").softmax(dim)
 
 
-def log_softmax(t: Tensor, dim: int) -> Tensor:
+def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """log(softmax(t)) along ``dim``, computed without ever taking log of 0."""
-    return t.log_softmax(dim)
+    return _tensor_argument(input, "log_softmax").log_softmax(dim)
 
 
-def sum(t: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    return t.sum(dim=dim, keepdim=keepdim)
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+    return _tensor_argument(input, "sum").sum(dim=dim, keepdim=keepdim)
 
 
-def mean(t: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return t.mean(dim=dim, keepdim=keepdim)
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "mean").mean(dim=dim, keepdim=keepdim)
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input`` where ``condition`` is true, else ``other`` (numbers are allowed for either)."""
+    condition = _tensor_argument(condition, "where", "condition")
+    like = input if isinstance(input, Tensor) else other
+    if not isinstance(like, Tensor):
+        raise TypeError("ag.where(): at least one of 'input' and 'other' must be a Tensor.")
+    return functions.Where.apply(condition.data, input, other)
 
 
 def is_tensor(obj: Any) -> bool:
@@ -105,6 +129,8 @@ _LAZY_MODULES = {
 }
 _LAZY_ATTRIBUTES = {
     "animate": ("widgets", "animate"),
+    "explore": ("widgets", "explore"),
+    "animate_training": ("widgets", "animate_training"),
     "train": ("training", "train"),
     "accuracy": ("training", "accuracy"),
 }
@@ -118,6 +144,11 @@ def __getattr__(name: str) -> Any:
         module, attribute = _LAZY_ATTRIBUTES[name]
         return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
     raise AttributeError(f"module 'autogradlab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """``dir(ag)``: the public API only (not the modules this file itself imports)."""
+    return sorted(set(__all__) | _LAZY_MODULES | set(_LAZY_ATTRIBUTES) | {"__version__"})
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -134,6 +165,6 @@ __all__ = [
     "enable_grad", "exp", "float32", "float64", "from_numpy", "full", "full_like", "functions",
     "grad", "gradcheck", "int32", "int64", "is_grad_enabled", "is_tensor", "linspace", "log",
     "log_softmax", "manual_seed", "matmul", "mean", "no_grad", "ones", "ones_like", "rand",
-    "randn", "randn_like", "relu", "sigmoid", "softmax", "sum", "tanh", "tensor", "zeros",
-    "zeros_like",
+    "randn", "randn_like", "relu", "sigmoid", "softmax", "sum", "tanh", "tensor", "where",
+    "zeros", "zeros_like",
 ]

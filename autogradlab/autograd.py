@@ -1,14 +1,16 @@
 """The autograd engine: how an operation joins the graph, and how ``backward()`` walks it.
 
-Forward: every operation is a :class:`Function` node. ``Function.apply`` computes the result and,
-when some input requires a gradient, remembers its inputs so that the result's ``grad_fn`` points
-back along the graph. Nodes point only *backwards* (to their inputs), never to their own output, so
+Forward: every operation is a :class:`Node`. ``Node.apply`` computes the result and, when some
+input requires a gradient, remembers its inputs so that the result's ``grad_fn`` points back
+along the graph. Nodes point only *backwards* (to their inputs), never to their own output, so
 the graph has no reference cycles and Python frees it as soon as the learner drops the result.
+A learner's own operation is a :class:`Function`, written exactly as in PyTorch.
 
 Backward: :func:`run_backward` visits the nodes in reverse creation order (a topological order,
 found without recursion), asks each node for the gradients of its inputs (the chain rule, one node
 at a time) and adds them up where a tensor was used more than once. Leaves collect their total in
-``.grad``.
+``.grad``. With ``create_graph=True`` the backward pass is itself recorded as a graph, so it can be
+differentiated again.
 
 Events: anyone may :func:`listen` to the engine. It then reports, in order, every node created
 (forward), every gradient sent along an edge (with the upstream gradient and the local derivative)
@@ -21,7 +23,9 @@ explained after the fact; :func:`recorded_events` rebuilds the same event list f
 from __future__ import annotations
 
 import itertools
+import math
 import operator
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,36 +41,48 @@ from .errors import (
     ShapeError,
 )
 
+__all__ = [
+    "Function", "Node", "backward", "enable_grad", "grad", "is_grad_enabled", "listen",
+    "no_grad", "record", "recorded_events", "record_note",
+]
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 Array = Any
 
 # --------------------------------------------------------------------------------------------
-# Grad mode
+# Grad mode (one switch per thread, as in PyTorch)
 # --------------------------------------------------------------------------------------------
 
-_grad_enabled = True
+
+class _GradState(threading.local):
+    enabled = True  # each thread starts with recording on
+
+
+_grad_state = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``: operations then record the graph."""
-    return _grad_enabled
+    """True unless inside ``no_grad()``: operations then record the graph (in this thread)."""
+    return _grad_state.enabled
 
 
 class _GradMode:
-    """Context manager and decorator that sets grad mode and restores it afterwards."""
+    """Context manager and decorator that sets grad mode and restores it afterwards.
+
+    Grad mode belongs to a thread, as in PyTorch: a ``no_grad()`` block in a background thread
+    does not stop the main thread from recording.
+    """
 
     enabled = True
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = self.enabled
+        self._previous = _grad_state.enabled
+        _grad_state.enabled = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
+        _grad_state.enabled = self._previous
 
     def __call__(self, function: Callable) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -99,7 +115,7 @@ class Created(NamedTuple):
     """Forward: ``node`` (an operation) produced the tensor ``output``."""
 
     step: int
-    node: Function
+    node: Node
     output: Tensor
 
 
@@ -112,9 +128,9 @@ class GradientSent(NamedTuple):
     """
 
     step: int
-    source: Function
+    source: Node
     index: int
-    target: Function | Tensor
+    target: Node | Tensor
     upstream: Array
     local: Any
     contribution: Array
@@ -124,7 +140,7 @@ class GradientAccumulated(NamedTuple):
     """Backward: ``target`` has now received ``total`` (the sum of the contributions so far)."""
 
     step: int
-    target: Function | Tensor
+    target: Node | Tensor
     contribution: Array
     total: Array
     count: int
@@ -234,19 +250,19 @@ def _emit(event: Event) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Function: one node of the graph
+# Node: one operation in the graph
 # --------------------------------------------------------------------------------------------
 
 _sequence = itertools.count()
 
 
-class Function:
-    """One differentiable operation, and a node in the graph.
+class Node:
+    """One differentiable operation, and a node in the graph (PyTorch's ``grad_fn`` objects).
 
     A subclass writes two methods:
 
     * ``forward(self, *arrays)`` computes the result from plain arrays (and Python numbers) and
-      keeps on ``self`` whatever ``backward`` will need;
+      keeps what ``backward`` will need with ``self.save_for_backward(...)``;
     * ``backward(self, grad)`` receives d(loss)/d(output) and returns one gradient per input
       (``None`` for inputs that are plain numbers): the chain rule, for this one node.
 
@@ -260,18 +276,26 @@ class Function:
     formulas: tuple[str, ...] = ()
     #: False for operations whose result dtype is asked for explicitly (``.double()``)
     promotes_types: bool = True
+    #: True when the output shares memory with input 0 (reshape, transpose, basic indexing): an
+    #: in-place change to one is a change to the other, so they share one version counter
+    makes_view: bool = False
 
     inputs: tuple[Any, ...]
     needs_grad: tuple[bool, ...]
     seq: int
     value: Array
+    saved: tuple[Any, ...] = ()
     released: bool = False
+    freed: bool = False
+    output_version: Any = None
     hooks: list | None = None
     retained: weakref.ref | None = None
     grad_output: Array | None = None
     grad_inputs: tuple[Array | None, ...] | None = None
     backward_order: int | None = None
+    recorded_by: PassRecord | None = None
     source: SourceLine | None = None
+    _graph_saved: tuple[Any, ...] | None = None
 
     # -- to be written by each operation -----------------------------------------------------
 
@@ -287,6 +311,59 @@ class Function:
             return self.formulas[index]
         return f"see {type(self).__name__}.backward"
 
+    # -- what backward needs ------------------------------------------------------------------
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep ``values`` (arrays or numbers) for ``backward``: PyTorch's ``ctx`` method."""
+        self.saved = tuple(v._data if isinstance(v, Tensor) else v for v in values)
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """What ``forward`` saved. Under ``create_graph=True`` these are Tensors that stay in the
+        graph (the inputs themselves, or the output), so the backward pass can be differentiated."""
+        if self._graph_saved is not None:
+            return self._graph_saved
+        if self.freed:
+            raise GraphFreedError(
+                f"{self.name()} has already given up the values it saved for backward: a "
+                f"backward pass used up this graph. Pass retain_graph=True to the first "
+                f"backward() if you need its values again, or recompute the forward pass."
+            )
+        return self.saved
+
+    def saved_as_tensors(self) -> tuple[Any, ...]:
+        """The saved values as graph Tensors: each input as itself, the output as a tensor made
+        by this node, anything else as a constant."""
+        by_identity = {id(x._data): x for x in self.inputs if isinstance(x, Tensor)}
+        out: list[Any] = []
+        for value in self.saved_tensors:
+            if value is self.value:
+                out.append(Tensor._from_op(value, self))
+            elif id(value) in by_identity:
+                out.append(by_identity[id(value)])
+            else:
+                out.append(Tensor._from_op(value, None) if hasattr(value, "shape") else value)
+        return tuple(out)
+
+    def release(self) -> None:
+        """After a backward pass without ``retain_graph``: give up what only backward needed.
+
+        Like PyTorch, a second backward pass through a node that saved values is then refused
+        (one that saved nothing, such as ``+`` or ``sum``, may run again). Big arrays (the saved
+        values, the output and the recorded gradients) are let go: the views keep a
+        :class:`Summary` (a small picture and a few numbers) of each, so a learner who keeps
+        every loss of a training run does not keep every activation with it.
+        """
+        self.released = True
+        if not _is_big(self.value) and not any(_is_big(v) for v in self.saved):
+            return
+        self.freed = True
+        self.saved = ()
+        self.value = summarize(self.value)
+        self.grad_output = summarize(self.grad_output)
+        if self.grad_inputs is not None:
+            self.grad_inputs = tuple(summarize(g) for g in self.grad_inputs)
+
     # -- linking into the graph ---------------------------------------------------------------
 
     @classmethod
@@ -300,18 +377,25 @@ class Function:
             raise
         except Exception as error:
             raise fn.explain_failure(inputs, error) from None
-        if out.dtype is backend.NUMPY_FLOAT64 and cls.promotes_types:
+        if (out.dtype is backend.NUMPY_FLOAT64 or out.dtype is backend.NUMPY_INT64) and \
+                cls.promotes_types:
             out = backend.keep_default_float(out, arrays)
-        if not _grad_enabled:
-            return Tensor._from_op(out, None)
+        result = Tensor._from_op(out, None)
+        if fn.makes_view:
+            result._version_counter = inputs[0]._counter()
+        if not _grad_state.enabled:
+            return result
         needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
         if True not in needs:
-            return Tensor._from_op(out, None)
+            return result
         fn.inputs = inputs
         fn.needs_grad = needs
         fn.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
         fn.value = out
-        result = Tensor._from_op(out, fn)
+        if fn.saved and any(value is out for value in fn.saved):
+            fn.output_version = result._counter()  # backward needs the output unchanged too
+        result.grad_fn = fn
+        result._requires_grad = True
         if _listeners:
             if _source_recorders:
                 fn.source = _caller_line()
@@ -360,19 +444,185 @@ def describe(x: Any) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# What a node keeps for the views once a backward pass has used it up
+# --------------------------------------------------------------------------------------------
+
+#: arrays with more numbers than this are summarized when their graph is used up
+BIG = 16_384
+#: the largest side of a summary's picture
+PICTURE_SIDE = 16
+
+
+def _is_big(value: Any) -> bool:
+    return getattr(value, "size", 0) > BIG
+
+
+class Summary(NamedTuple):
+    """A big array, as the views remember it after backward let go of it.
+
+    ``picture`` is a small NumPy array (at most 16 x 16, taken at evenly spaced rows and
+    columns of the last two axes) for a heatmap; ``minimum``, ``maximum`` and ``norm`` are
+    exact, computed from the whole array before it was let go.
+    """
+
+    shape: tuple[int, ...]
+    dtype: str
+    picture: Any
+    minimum: float
+    maximum: float
+    norm: float
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+def summarize(value: Any) -> Any:
+    """``value`` itself when it is small (or not an array), else its :class:`Summary`."""
+    if not _is_big(value):
+        return value
+    host = backend.to_host(value)
+    picture = host.reshape((-1,) + host.shape[-1:]) if host.ndim > 2 else host
+    if picture.ndim == 2:
+        rows = max(1, -(-picture.shape[0] // PICTURE_SIDE))
+        cols = max(1, -(-picture.shape[1] // PICTURE_SIDE))
+        picture = picture[::rows, ::cols]
+    else:
+        picture = picture[:: max(1, -(-picture.size // (PICTURE_SIDE * PICTURE_SIDE)))]
+    flat = host.reshape(-1)
+    return Summary(
+        tuple(host.shape), str(host.dtype), picture.copy(), float(flat.min()), float(flat.max()),
+        float(math.sqrt(float(flat @ flat))),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Function: a learner's own operation, written as in PyTorch
+# --------------------------------------------------------------------------------------------
+
+
+class Function:
+    """Write your own differentiable operation, exactly as with ``torch.autograd.Function``::
+
+        class Cube(ag.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return grad * 3 * x ** 2      # upstream gradient x local derivative
+
+        y = Cube.apply(x)                     # y.grad_fn is <CubeBackward>
+
+    ``forward`` receives tensors and runs without recording (its inside is one step of the
+    graph); ``backward`` receives the gradient of the output and returns one gradient per input
+    of ``forward`` (``None`` for inputs that need none). ``ctx`` is the graph node itself: it
+    keeps what you save, and ``ctx.needs_input_grad`` says which inputs want a gradient.
+    Under ``create_graph=True``, ``backward`` runs with recording on, so its tensor operations
+    can be differentiated again.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """Run ``forward`` and record one node, named ``<ClassName>Backward``, in the graph."""
+        ctx = FunctionNode(cls, args)
+        with no_grad():
+            out = cls.forward(ctx, *args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(
+                f"{cls.__name__}.forward must return one Tensor (autogradlab's custom functions "
+                f"have one output), but it returned {type(out).__name__}."
+            )
+        needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in args])
+        result = Tensor._from_op(out._data, None)
+        if not _grad_state.enabled or True not in needs:
+            return result
+        ctx.inputs, ctx.needs_grad, ctx.seq, ctx.value = args, needs, next(_sequence), out._data
+        if ctx.saved and any(value is out._data for value in ctx.saved):
+            ctx.output_version = result._counter()
+        result.grad_fn = ctx
+        result._requires_grad = True
+        if _listeners:
+            if _source_recorders:
+                ctx.source = _caller_line()
+            _emit(Created(next(_event_steps), ctx, result))
+        return result
+
+
+class FunctionNode(Node):
+    """The graph node (and ``ctx``) of a learner's :class:`Function`."""
+
+    def __init__(self, function: type[Function], args: tuple[Any, ...]) -> None:
+        self.function = function
+        self.needs_input_grad = tuple(
+            isinstance(x, Tensor) and x._requires_grad for x in args
+        )
+        self.symbol = function.__name__.lower()
+        self.formulas = tuple(
+            f"see {function.__name__}.backward" for x in args if isinstance(x, Tensor)
+        )
+
+    def name(self) -> str:
+        return f"{self.function.__name__}Backward"  # PyTorch's name for a custom Function's node
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        values = Node.saved_tensors.fget(self)  # type: ignore[attr-defined]
+        if self._graph_saved is not None:
+            return values
+        return tuple(Tensor._from_op(v, None) if hasattr(v, "shape") else v for v in values)
+
+    def backward(self, grad: Array) -> tuple[Array | None, ...]:
+        as_tensor = grad if isinstance(grad, Tensor) else Tensor._from_op(grad, None)
+        grads = self.function.backward(self, as_tensor)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) != len(self.inputs):
+            raise BackwardError(
+                f"{self.function.__name__}.backward returned {len(grads)} gradient(s), but "
+                f"forward took {len(self.inputs)} input(s): return one per input (None for "
+                f"inputs that need no gradient)."
+            )
+        for position, (x, g) in enumerate(zip(self.inputs, grads)):
+            if g is not None and isinstance(x, Tensor) and tuple(g.shape) != tuple(x.shape):
+                raise BackwardError(
+                    f"{self.function.__name__}.backward returned a gradient of shape "
+                    f"{tuple(g.shape)} for input {position}, which has shape {tuple(x.shape)}: "
+                    f"each gradient must have its input's shape."
+                )
+        if isinstance(grad, Tensor):  # create_graph: keep the tensors, graph and all
+            return grads
+        return tuple(g._data if isinstance(g, Tensor) else g for g in grads)
+
+
+# --------------------------------------------------------------------------------------------
 # The backward pass
 # --------------------------------------------------------------------------------------------
 
 
-def topological_order(roots: Sequence[Function]) -> list[Function]:
+def topological_order(roots: Sequence[Node]) -> list[Node]:
     """Every node that ``roots`` depend on, latest created first.
 
     Creation order is already a topological order (an operation's inputs exist before it runs),
     so reversing it means each node comes after every node that uses its output. The walk uses an
     explicit stack, not recursion, so a chain of 100,000 operations is fine.
     """
-    seen: set[Function] = set()
-    nodes: list[Function] = []
+    seen: set[Node] = set()
+    nodes: list[Node] = []
     stack = list(roots)
     while stack:
         fn = stack.pop()
@@ -390,121 +640,196 @@ def topological_order(roots: Sequence[Function]) -> list[Function]:
 _by_seq = operator.attrgetter("seq")
 
 
+def run_backward(
+    outputs: Sequence[Tensor],
+    seeds: Sequence[Any],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    capture: dict[Any, Any] | None = None,
+    display: bool = False,
+) -> None:
+    """Propagate ``seeds`` (d loss / d output) from ``outputs`` back to every leaf.
+
+    The chain rule, one node at a time, latest node first: each node receives the sum of the
+    gradients sent to it, multiplies by its local derivative (its ``backward``) and sends one
+    piece to each input. With ``capture`` (a dict keyed by nodes and leaves) the gradients that
+    arrive there are stored in it and no ``.grad`` changes: that is :func:`grad`.
+    """
+    run = BackwardPass(outputs, retain_graph, create_graph, capture, display)
+    for out, seed in zip(outputs, seeds):
+        run.arrive(out.grad_fn or out, seed)
+    with backend.quiet(), enable_grad() if create_graph else no_grad():
+        for fn in topological_order([o.grad_fn for o in outputs if o.grad_fn is not None]):
+            grad = run.take(fn)  # the sum of what arrived, after hooks; None if nothing did
+            if grad is None:
+                continue
+            grads = run.local_chain_rule(fn, grad)  # upstream gradient x local derivative
+            for index, (x, g) in enumerate(zip(fn.inputs, grads)):
+                if g is not None and fn.needs_grad[index]:
+                    run.send(fn, index, x, g)
+            run.done(fn, grad, grads)
+        run.deliver_to_leaves()
+
+
 class _Pending:
-    """A gradient being summed for one node during one backward pass."""
+    """A gradient being summed for one node during one backward pass.
+
+    The first contribution is never changed: other places may hold the same array (a node's
+    record for the views, an event, the array ``+`` handed on to both its inputs, the caller's
+    ``gradient=``). Adding the second one makes a new array, which the sum then ``owned`` and
+    may add into in place. A ``.grad`` only ever keeps an owned array or a copy, so no two
+    gradients share memory.
+    """
 
     __slots__ = ("total", "owned", "count")
 
-    def __init__(self, first: Array) -> None:
-        self.total = first
-        self.owned = False  # the first contribution may be shared: never add into it in place
-        self.count = 1
+    def __init__(self, first: Any) -> None:
+        self.total, self.owned, self.count = first, False, 1
 
-    def add(self, contribution: Array) -> None:
+    def add(self, contribution: Any) -> None:
         if self.owned:
             self.total += contribution
         else:
             self.total = self.total + contribution
-            self.owned = True
+            self.owned = not isinstance(self.total, Tensor)  # graph tensors are never changed
         self.count += 1
 
 
-def run_backward(
-    outputs: Sequence[Tensor],
-    seeds: Sequence[Array],
-    retain_graph: bool = False,
-    capture: dict[Any, Array | None] | None = None,
-) -> None:
-    """Propagate ``seeds`` (d loss / d output) from ``outputs`` back to every leaf.
+class PassRecord(NamedTuple):
+    """Which backward pass left its gradients on a node: its number and its starting nodes."""
 
-    With ``capture`` (a dict keyed by nodes), gradients arriving at those nodes are stored there
-    and no leaf's ``.grad`` changes: that is :func:`grad`. Otherwise leaves accumulate ``.grad``.
-    """
-    pending: dict[Any, _Pending] = {}  # node -> the gradient summed for it so far
-    leaves: list[Tensor] = []  # in order of first arrival
-    for out, seed in zip(outputs, seeds):
-        node = out.grad_fn if out.grad_fn is not None else out
-        _arrive(pending, leaves, node, seed, None)
-    order = topological_order([o.grad_fn for o in outputs if o.grad_fn is not None])
-    for position, fn in enumerate(order):
-        entry = pending.pop(fn, None)
+    number: int
+    root_ids: tuple[int, ...]
+    display: bool
+
+
+_pass_numbers = itertools.count(1)
+
+
+class BackwardPass:
+    """The bookkeeping of one backward pass, in named steps, so ``run_backward`` reads as the
+    chain rule: gradients waiting for each node, hooks, ``retain_grad``, the capture for
+    :func:`grad`, in-place checks, events, the record the views replay, and the leaves."""
+
+    def __init__(self, outputs: Sequence[Tensor], retain_graph: bool, create_graph: bool,
+                 capture: dict[Any, Any] | None, display: bool) -> None:
+        self.pending: dict[Any, _Pending] = {}
+        self.leaves: list[Tensor] = []  # in order of first arrival
+        self.retain_graph = retain_graph or create_graph or display
+        self.create_graph = create_graph
+        self.capture = capture
+        self.display = display  # a pass for the views: no .grad, no hooks
+        roots = tuple(id(o.grad_fn or o) for o in outputs)
+        self.record = PassRecord(next(_pass_numbers), roots, display)
+        self.position = 0
+
+    def arrive(self, node: Any, contribution: Any, source: Node | None = None) -> None:
+        """``contribution`` reaches ``node`` (an operation, or a leaf tensor): add it up."""
+        entry = self.pending.get(node)
+        if entry is None:
+            entry = self.pending[node] = _Pending(contribution)
+            if not isinstance(node, Node):
+                self.leaves.append(node)
+        else:
+            entry.add(contribution)
+        if _listeners and source is not None:
+            total = _plain(entry.total)
+            total = backend.namespace_of(total).xp.asarray(total, copy=True)
+            _emit(GradientAccumulated(next(_event_steps), node, _plain(contribution), total,
+                                      entry.count))
+
+    def take(self, fn: Node) -> Any:
+        """The gradient summed for ``fn``'s output, after its hooks and ``retain_grad``."""
+        entry = self.pending.pop(fn, None)
         if entry is None:  # no gradient reached this node (its output was not used)
-            continue
-        if fn.released:
+            return None
+        grad = entry.total
+        if fn.released and (fn.saved or fn.freed):
             raise GraphFreedError(
                 f"backward() is going through {fn.name()} a second time, but the first backward "
-                f"pass already used up this graph. Pass retain_graph=True to the first "
+                f"pass already used up the values it saved. Pass retain_graph=True to the first "
                 f"backward() if you need two, or recompute the forward pass."
             )
-        grad = entry.total
-        if fn.hooks or fn.retained is not None or capture is not None:
-            grad = _prepare(fn, grad, capture)
+        if self.display:
+            return grad
+        if fn.hooks:
+            grad = _run_hooks(fn.hooks, grad)
+        if self.capture is not None:
+            if fn in self.capture:
+                self.capture[fn] = (grad, entry.owned)
+        elif fn.retained is not None:
+            tensor = fn.retained()
+            if tensor is not None:
+                tensor._accumulate_grad(grad, owned=False)
+        return grad
+
+    def local_chain_rule(self, fn: Node, grad: Any) -> tuple[Any, ...]:
+        """``fn.backward(grad)``: d loss / d input = d loss / d output x local derivative."""
+        self.upstream = grad
         if _last_change > fn.seq:  # something was changed in place after fn ran
             _check_versions(fn)
-        # the chain rule for this one node: d loss/d input = d loss/d output x local derivative
-        grads = fn.backward(grad)
-        fn.grad_output, fn.grad_inputs, fn.backward_order = grad, grads, position
-        needs = fn.needs_grad
-        for index, x in enumerate(fn.inputs):
-            g = grads[index]
-            if g is None or not needs[index]:
+        if not self.create_graph:
+            return fn.backward(grad)
+        fn._graph_saved = fn.saved_as_tensors()
+        try:
+            return fn.backward(grad if isinstance(grad, Tensor) else Tensor._from_op(grad, None))
+        finally:
+            fn._graph_saved = None
+
+    def send(self, fn: Node, index: int, x: Tensor, g: Any) -> None:
+        """Send the gradient ``g`` along the edge from ``fn`` to its input ``x``."""
+        g = _as_dtype_of(g, x)  # a float32 input gets a float32 gradient, as in PyTorch
+        target = x.grad_fn or x  # a node: the operation that made x, or the leaf x itself
+        if _listeners:
+            local = fn.local_derivative(index)
+            _emit(GradientSent(next(_event_steps), fn, index, target,
+                               _plain(self.upstream), local, _plain(g)))
+        self.arrive(target, g, source=fn)
+
+    def done(self, fn: Node, grad: Any, grads: Sequence[Any]) -> None:
+        """Remember what went through ``fn`` (for the views), then let go of what it saved."""
+        fn.grad_output = _plain(grad)
+        fn.grad_inputs = tuple(_plain(g) for g in grads)
+        fn.backward_order, fn.recorded_by = self.position, self.record
+        self.position += 1
+        if not self.retain_graph:
+            fn.release()
+
+    def deliver_to_leaves(self) -> None:
+        """Leaves collect their total in ``.grad`` (or in the capture, for ``ag.grad``)."""
+        for leaf in self.leaves:
+            entry = self.pending[leaf]
+            if self.display:
                 continue
-            target = x.grad_fn or x  # a node: the operation that made x, or the leaf x itself
-            if _listeners:
-                local = fn.local_derivative(index)
-                _emit(GradientSent(next(_event_steps), fn, index, target, grad, local, g))
-            _arrive(pending, leaves, target, g, fn)
-        if not retain_graph:
-            fn.released = True
-    for leaf in leaves:
-        total = pending[leaf].total
-        if capture is not None:
-            if leaf in capture:
-                capture[leaf] = total
-            continue
-        total = _run_hooks(leaf._hooks, total, leaf)
-        leaf._accumulate_grad(total, owned=pending[leaf].owned)
+            total = _run_hooks(leaf._hooks, entry.total) if leaf._hooks else entry.total
+            owned = entry.owned and total is entry.total
+            if self.capture is not None:
+                if leaf in self.capture:
+                    self.capture[leaf] = (total, owned)
+                continue
+            leaf._accumulate_grad(total, owned=owned)
 
 
-def _arrive(
-    pending: dict[Any, _Pending],
-    leaves: list[Tensor],
-    node: Any,
-    contribution: Array,
-    source: Function | None,
-) -> None:
-    entry = pending.get(node)
-    if entry is None:
-        entry = pending[node] = _Pending(contribution)
-        if not isinstance(node, Function):
-            leaves.append(node)
-    else:
-        entry.add(contribution)
-    if _listeners and source is not None:
-        total = backend.namespace_of(entry.total).xp.asarray(entry.total, copy=True)
-        _emit(GradientAccumulated(next(_event_steps), node, contribution, total, entry.count))
+def _plain(value: Any) -> Any:
+    """The array behind a gradient (under create_graph gradients are Tensors)."""
+    return value._data if isinstance(value, Tensor) else value
 
 
-def _prepare(fn: Function, grad: Array, capture: dict[Any, Array | None] | None) -> Array:
-    """Apply hooks and ``retain_grad`` for the tensor that ``fn`` produced."""
-    if fn.hooks:
-        grad = _run_hooks(fn.hooks, grad, None)
-    if capture is not None:
-        if fn in capture:
-            capture[fn] = grad
-        return grad
-    if fn.retained is not None:
-        tensor = fn.retained()
-        if tensor is not None:
-            tensor._accumulate_grad(grad, owned=False)
-    return grad
+def _as_dtype_of(g: Any, x: Tensor) -> Any:
+    data = x._data
+    if isinstance(g, Tensor):
+        return g if g._data.dtype == data.dtype else g.to(dtype=x.dtype)
+    if g.dtype == data.dtype:
+        return g
+    namespace = backend.namespace_of(g)
+    return namespace.xp.astype(g, namespace.dtype_to_native[x.dtype])
 
 
-def _run_hooks(hooks: list | None, grad: Array, leaf: Tensor | None) -> Array:
+def _run_hooks(hooks: list | None, grad: Any) -> Any:
     if not hooks:
         return grad
     for hook in list(hooks):
-        result = hook(Tensor._from_op(grad, None))
+        result = hook(grad if isinstance(grad, Tensor) else Tensor._from_op(grad, None))
         if result is not None:
             if not isinstance(result, Tensor) or tuple(result.shape) != tuple(grad.shape):
                 raise BackwardError(
@@ -512,8 +837,31 @@ def _run_hooks(hooks: list | None, grad: Array, leaf: Tensor | None) -> Array:
                     f"{tuple(grad.shape)}, but {getattr(hook, '__name__', hook)} returned "
                     f"{describe(result)}."
                 )
-            grad = result.data
+            grad = result if isinstance(grad, Tensor) else result.data
     return grad
+
+
+# --------------------------------------------------------------------------------------------
+# In-place changes: version counters
+# --------------------------------------------------------------------------------------------
+
+
+class Version:
+    """How often a tensor's numbers were changed in place, and the stamp of the latest change.
+
+    A tensor shares its counter with its views (``reshape``, ``x[0]``, ``.T``) and with
+    ``detach()``: they share memory, so a change through one is a change to all (PyTorch's
+    version counter).
+    """
+
+    __slots__ = ("count", "changed_at")
+
+    def __init__(self) -> None:
+        self.count, self.changed_at = 0, -1
+
+    def bump(self) -> None:
+        self.count += 1
+        self.changed_at = next_stamp()
 
 
 _last_change = -1  # the stamp of the latest in-place change anywhere
@@ -522,24 +870,31 @@ _last_change = -1  # the stamp of the latest in-place change anywhere
 def next_stamp() -> int:
     """A stamp for an in-place change, from the same counter that numbers the nodes.
 
-    A tensor remembers the stamp of its last in-place change (``_changed_at``). If that is later
-    than a node's ``seq``, the tensor changed after the node used it: PyTorch's version counter
-    check, done with one comparison per node.
+    If a tensor's last change is later than a node's ``seq``, the tensor changed after the node
+    used it: PyTorch's version counter check, done with one comparison per node.
     """
     global _last_change
     _last_change = next(_sequence)
     return _last_change
 
 
-def _check_versions(fn: Function) -> None:
+def _check_versions(fn: Node) -> None:
+    """Refuse to run ``fn.backward`` if a value it saved was changed in place since."""
+    saved_ids = {id(v) for v in fn.saved}
     for position, x in enumerate(fn.inputs):
-        if isinstance(x, Tensor) and x._changed_at > fn.seq:
+        if isinstance(x, Tensor) and x._changed_at > fn.seq and id(x._data) in saved_ids:
             raise InPlaceError(
                 f"{describe(x)}, input {position} of {fn.name()}, was changed in place after "
-                f"{fn.name()} used it (it is now at version {x._version}). Its backward needs "
-                f"the old values, so the gradient would be wrong. Use an out-of-place "
+                f"{fn.name()} used it (it is now at version {x._version}). {fn.name()} saved "
+                f"it for backward, so the gradient would be wrong. Use an out-of-place "
                 f"operation (x = x * 2 instead of x.mul_(2)), or change it only after backward()."
             )
+    if fn.output_version is not None and fn.output_version.changed_at > fn.seq:
+        raise InPlaceError(
+            f"the output of {fn.name()} was changed in place after it was computed, but "
+            f"{fn.name()} saved it for backward, so the gradient would be wrong. Use an "
+            f"out-of-place operation (y = y * 2 instead of y.mul_(2))."
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -550,24 +905,32 @@ def _check_versions(fn: Function) -> None:
 def backward(
     tensors: Tensor | Sequence[Tensor],
     grad_tensors: Any = None,
-    retain_graph: bool = False,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
 ) -> None:
     """``ag.autograd.backward(L)``: the same as ``L.backward()``, for one or several outputs."""
     outputs = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(outputs)
-    seeds = [_seed(out, g) for out, g in zip(outputs, grad_tensors)]
-    run_backward(outputs, seeds, retain_graph=retain_graph)
+    seeds = [_seed(out, g, create_graph) for out, g in zip(outputs, grad_tensors)]
+    retain = create_graph if retain_graph is None else retain_graph
+    run_backward(outputs, seeds, retain_graph=retain, create_graph=create_graph)
 
 
 def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],
     grad_outputs: Any = None,
-    retain_graph: bool = False,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
     allow_unused: bool = False,
 ) -> tuple[Tensor | None, ...]:
-    """d(outputs)/d(inputs) returned as new tensors; no ``.grad`` anywhere is changed."""
+    """d(outputs)/d(inputs) returned as new tensors; no ``.grad`` anywhere is changed.
+
+    With ``create_graph=True`` the results are part of a graph themselves (the backward pass
+    was recorded), so they can be differentiated again: second derivatives, Hessian-vector
+    products.
+    """
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
@@ -576,16 +939,16 @@ def grad(
         if not isinstance(x, Tensor) or not x.requires_grad:
             raise BackwardError(
                 f"ag.grad() can only differentiate with respect to tensors that require grad; "
-                f"got {describe(x)} with requires_grad=False."
+                f"got {describe(x) if isinstance(x, Tensor) else type(x).__name__} with "
+                f"requires_grad=False."
             )
-    capture: dict[Any, Array | None] = {}
-    for x in ins:
-        capture[x.grad_fn if x.grad_fn is not None else x] = None
-    seeds = [_seed(out, g) for out, g in zip(outs, grad_outputs)]
-    run_backward(outs, seeds, retain_graph=retain_graph, capture=capture)
+    capture: dict[Any, Any] = {x.grad_fn or x: None for x in ins}
+    seeds = [_seed(out, g, create_graph) for out, g in zip(outs, grad_outputs)]
+    retain = create_graph if retain_graph is None else retain_graph
+    run_backward(outs, seeds, retain_graph=retain, create_graph=create_graph, capture=capture)
     results: list[Tensor | None] = []
     for position, x in enumerate(ins):
-        found = capture[x.grad_fn if x.grad_fn is not None else x]
+        found = capture[x.grad_fn or x]
         if found is None:
             if not allow_unused:
                 raise BackwardError(
@@ -593,12 +956,18 @@ def grad(
                     f"it has no gradient. Pass allow_unused=True to get None for it."
                 )
             results.append(None)
-        else:
-            results.append(Tensor._from_op(backend.namespace_of(found).ensure_array(found), None))
+            continue
+        total, owned = found
+        if isinstance(total, Tensor):
+            results.append(total)
+            continue
+        namespace = backend.namespace_of(total)
+        array = namespace.ensure_array(total) if owned else namespace.xp.asarray(total, copy=True)
+        results.append(Tensor._from_op(array, None))
     return tuple(results)
 
 
-def _seed(output: Tensor, gradient: Any) -> Array:
+def _seed(output: Tensor, gradient: Any, create_graph: bool = False) -> Any:
     """The gradient that starts the backward pass: d(output)/d(output) = 1 for a scalar."""
     if not isinstance(output, Tensor):
         raise TypeError(f"backward() needs a Tensor, not {type(output).__name__}")
@@ -608,15 +977,16 @@ def _seed(output: Tensor, gradient: Any) -> Array:
             f"none of the tensors it was computed from had requires_grad=True (or it was "
             f"computed inside no_grad()). Create the inputs with requires_grad=True."
         )
-    xp = backend.namespace_of(output.data).xp
+    xp = backend.namespace_of(output._data).xp
     if gradient is None:
-        if output.data.ndim != 0 and output.numel() != 1:
+        if output.numel() != 1:
             raise BackwardError(
                 f"backward() on {describe(output)} needs to know how much each of its "
                 f"{output.numel()} numbers matters. Reduce it to one number first "
                 f"(out.sum().backward()) or pass gradient=ag.ones_like(out)."
             )
-        return xp.ones(output.data.shape, dtype=output.data.dtype)
+        seed = xp.ones(output.data.shape, dtype=output.data.dtype)
+        return Tensor._from_op(seed, None) if create_graph else seed
     if not isinstance(gradient, Tensor):
         gradient = Tensor._from_op(backend.host_array(gradient, output.dtype), None).to(
             output.device
@@ -626,39 +996,100 @@ def _seed(output: Tensor, gradient: Any) -> Array:
             f"gradient= must have the output's shape {tuple(output.shape)}, but it has shape "
             f"{tuple(gradient.shape)}."
         )
-    return gradient.data
+    return gradient if create_graph else gradient.data
+
+
+# --------------------------------------------------------------------------------------------
+# What the views replay
+# --------------------------------------------------------------------------------------------
+
+
+def _records_belong_to(output: Tensor) -> bool | None:
+    """True when every gradient recorded on ``output``'s graph came from one backward pass that
+    started at ``output`` alone; None when no backward pass has gone through it at all."""
+    root = output.grad_fn
+    record = root.recorded_by
+    nodes = topological_order([root])
+    if record is None:  # the last pass did not start here: did one go through the graph at all?
+        return None if all(fn.recorded_by is None for fn in nodes) else False
+    if record.root_ids != (id(root),):
+        return False
+    return all(fn.recorded_by is None or fn.recorded_by is record for fn in nodes)
+
+
+def _display_pass(output: Tensor) -> bool:
+    """Run a backward pass from ``output`` for the views only (no ``.grad`` changes, no hooks).
+
+    Possible while the graph is retained and ``output`` holds one number; returns whether it ran.
+    """
+    if output.numel() != 1:
+        return False
+    nodes = topological_order([output.grad_fn])
+    if any(fn.released and (fn.saved or fn.freed) for fn in nodes):
+        return False
+    seed = backend.namespace_of(output._data).xp.ones(output._data.shape, dtype=output._data.dtype)
+    run_backward([output], [seed], retain_graph=True, display=True)
+    return True
 
 
 def recorded_events(output: Tensor) -> list[Event]:
     """The events of the graph behind ``output``, rebuilt from what its nodes recorded.
 
-    Forward events come in creation order; backward events (when a backward pass has run) in the
-    order the engine ran them, with the same contributions and running totals as live events.
+    Forward events come in creation order; backward events in the order the engine ran them,
+    with the same contributions and running totals as live events. If the gradients recorded on
+    the graph came from another output's backward pass (``z.backward(retain_graph=True)`` and
+    now a view of ``w``), a backward pass from ``output`` is run for the views first, so a view
+    of ``w`` shows ``w``'s gradients; when that is impossible, :func:`record_note` says so.
     """
     if output.grad_fn is None:
         return []
+    if _records_belong_to(output) is False:
+        _display_pass(output)
     order = topological_order([output.grad_fn])
     events: list[Event] = []
     step = itertools.count()
     for fn in reversed(order):
         events.append(Created(next(step), fn, output if fn is output.grad_fn else None))
-    ran = sorted((fn for fn in order if fn.backward_order is not None), key=_by_backward_order)
+    ran = sorted((fn for fn in order if fn.backward_order is not None
+                  and fn.recorded_by is output.grad_fn.recorded_by), key=_by_backward_order)
     totals: dict[Any, list] = {}
     for fn in ran:
         for index, (x, g) in enumerate(zip(fn.inputs, fn.grad_inputs or ())):
             if g is None or not fn.needs_grad[index]:
                 continue
             target = x.grad_fn if x.grad_fn is not None else x
-            local = fn.local_derivative(index)
+            local = fn.local_derivative(index) if not fn.freed else _formula(fn, index)
             events.append(GradientSent(next(step), fn, index, target, fn.grad_output, local, g))
             running = totals.get(target)
-            totals[target] = [g, 1] if running is None else [running[0] + g, running[1] + 1]
+            if isinstance(g, Summary) or (running is not None and isinstance(running[0], Summary)):
+                totals[target] = [g, 1 if running is None else running[1] + 1]
+            else:
+                totals[target] = [g, 1] if running is None else [running[0] + g, running[1] + 1]
             total, count = totals[target]
             events.append(GradientAccumulated(next(step), target, g, total, count))
     return events
 
 
-def _by_backward_order(fn: Function) -> int:
+def _formula(fn: Node, index: int) -> str:
+    return fn.formulas[index] if index < len(fn.formulas) else f"see {fn.name()}.backward"
+
+
+def record_note(output: Tensor) -> str | None:
+    """A plain sentence when the gradients a view would show of ``output`` are not its own.
+
+    None when they are (or when no backward pass has run yet). Otherwise the graph was already
+    used up by a backward pass that started elsewhere, and nothing can be recomputed.
+    """
+    if output.grad_fn is None or _records_belong_to(output) is not False:
+        return None
+    return (
+        f"The gradients shown are not those of this tensor ({output.grad_fn.name()}): the last "
+        f"backward pass through these nodes started at another tensor and used up the graph. "
+        f"Call .backward() on this tensor (recompute it first) to see its own gradients."
+    )
+
+
+def _by_backward_order(fn: Node) -> int:
     return fn.backward_order  # type: ignore[return-value]
 
 

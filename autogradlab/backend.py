@@ -192,16 +192,20 @@ NUMPY = Namespace("numpy", np, np.ndarray)
 #: NumPy returns these for 0-d results; the engine keeps them (fast), ``Tensor.data`` converts
 NUMPY_SCALARS = frozenset((np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_))
 NUMPY_FLOAT64 = np.dtype("float64")
+NUMPY_INT64 = np.dtype("int64")
 _BY_TYPE: dict[type, Namespace] = {np.ndarray: NUMPY}
 
 
 def keep_default_float(result: Array, inputs: list[Any]) -> Array:
-    """PyTorch's promotion where NumPy's differs: float64 only from a float64 input.
+    """PyTorch's promotion where NumPy's differs (for float64 and int64 results).
 
     NumPy turns ``int64 * 0.5``, ``int64 / int64`` and ``float32 + int64`` into float64;
     PyTorch gives the default float (float32) unless an input already was float64, and a 0-d
-    float64 tensor counts only when no tensor with dimensions is a float already.
+    float64 tensor counts only when no tensor with dimensions is a float already. Likewise an
+    int32 tensor plus a 0-d int64 tensor stays int32 in PyTorch (NumPy: int64).
     """
+    if result.dtype is NUMPY_INT64:
+        return _keep_int32(result, inputs)
     float_with_dims = scalar_float64 = False
     for x in inputs:
         dtype = getattr(x, "dtype", None)
@@ -216,6 +220,25 @@ def keep_default_float(result: Array, inputs: list[Any]) -> Array:
     if scalar_float64 and not float_with_dims:
         return result
     return result.astype(np.float32)
+
+
+def _keep_int32(result: Array, inputs: list[Any]) -> Array:
+    dims = [x.dtype for x in inputs if getattr(x, "ndim", 0)]
+    if dims and all(d == np.int32 for d in dims):
+        return result.astype(np.int32)
+    return result
+
+
+def quiet() -> Any:
+    """A block in which NumPy keeps quiet about inf and nan (``log(0)``, ``0 * inf``).
+
+    The backward pass runs in one: PyTorch prints nothing when a gradient becomes inf or nan,
+    and neither do we (the numbers themselves say it). The learner's own NumPy settings are
+    restored when the block ends.
+    """
+    return np.errstate(all="ignore")
+
+
 for _scalar in NUMPY_SCALARS:
     _BY_TYPE[_scalar] = NUMPY
 
@@ -251,7 +274,10 @@ def _register(array: Array) -> Namespace:
 # CUDA through CuPy
 # --------------------------------------------------------------------------------------------
 
-_INSTALL_HINT = 'pip install "autogradlab[gpu]"'
+_INSTALL_HINT = (
+    "pip install cupy-cuda12x (or, in your clone of autogradlab, "
+    '.venv/bin/pip install -e ".[gpu]")'
+)
 _cuda_status: tuple[bool, str, int] | None = None
 
 
@@ -358,6 +384,16 @@ def random_permutation(n: int) -> np.ndarray:
     return _generator.permutation(n)
 
 
+def _holds_float64(data: Any) -> bool:
+    """True when nested lists hold a NumPy float64 (scalar or array): PyTorch then keeps float64,
+    while plain Python floats give the default float32."""
+    if isinstance(data, np.ndarray | np.generic):
+        return data.dtype == np.float64
+    if isinstance(data, list | tuple):
+        return any(_holds_float64(item) for item in data)
+    return False
+
+
 def host_array(data: Any, dtype: DType | None) -> np.ndarray:
     """Turn numbers or (nested) lists into a NumPy array with PyTorch's dtype rules.
 
@@ -374,8 +410,13 @@ def host_array(data: Any, dtype: DType | None) -> np.ndarray:
                 f"cannot make a tensor from {data!r}: nested lists must be rectangular "
                 f"(every row the same length). NumPy said: {error}"
             ) from None
-        if array.dtype == np.float64 and dtype is None:
+        if array.dtype == np.float64 and dtype is None and not _holds_float64(data):
             array = array.astype(np.float32)  # converting only once keeps float64 exact
+    if array.dtype.kind == "c":
+        raise TypeError(
+            f"cannot make a tensor from complex numbers ({data!r}): autogradlab tensors hold "
+            f"real numbers only. Use the real part (z.real) or the magnitude (abs(z)) instead."
+        )
     if array.dtype.kind == "O" or array.dtype.kind in "USV":
         raise TypeError(
             f"cannot make a tensor from {type(data).__name__} {data!r}: tensors hold numbers."

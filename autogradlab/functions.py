@@ -10,6 +10,9 @@ before it. The chain rule says::
 
 so every class below only needs to know its own *local derivative* ``d(out)/d(input)``.
 
+* ``forward`` computes the result from plain arrays and keeps what ``backward`` will need with
+  ``self.save_for_backward(...)`` (read back as ``self.saved_tensors``), exactly as a PyTorch
+  ``autograd.Function`` does. Nothing else is kept, so the engine knows what a node holds on to.
 * Elementwise operations (``+ - * / **``, ``exp``, ``tanh``, ...) list their local derivatives in
   ``local_derivatives()``; the shared ``backward`` multiplies each by ``grad`` and, where the
   forward pass broadcast a smaller input, sums the gradient back to that input's shape.
@@ -17,8 +20,11 @@ so every class below only needs to know its own *local derivative* ``d(out)/d(in
   ``backward`` out directly, because their local derivative is a whole matrix (a Jacobian) that
   it would be wasteful to build: ``matmul`` sends ``grad @ B.T`` instead of multiplying by it.
 
-Arrays are reached only through ``xp``, the array namespace of the input's device (NumPy, CuPy
-or the strict array API reference), so this file never imports ``numpy`` or ``cupy``.
+Arrays are reached only through ``xp``, the array namespace of the values at hand (NumPy, CuPy
+or the strict array API reference), so this file never imports ``numpy`` or ``cupy``. The same
+``backward`` code also runs on Tensors (``xp`` is then :mod:`autogradlab.tensor_xp`): that is how
+``backward(create_graph=True)`` records the backward pass as a graph of its own, so that
+gradients of gradients work for every operation.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .autograd import Function
+from .autograd import Node
 from .backend import namespace_of
 from .errors import ShapeError
 
@@ -35,11 +41,18 @@ Axis = int | tuple[int, ...] | None
 
 
 def xp_of(*values: Any) -> Any:
-    """The array namespace of the first array among ``values`` (numbers are skipped)."""
+    """The array namespace of the first array (or Tensor) among ``values``; numbers are skipped."""
     for value in values:
+        if isinstance(value, Tensor):
+            return tensor_xp
         if hasattr(value, "shape"):
             return namespace_of(value).xp
     raise TypeError("an operation needs at least one tensor among its inputs")
+
+
+def raw(value: Any) -> Any:
+    """The plain array behind a value: for masks and indices, which carry no gradient."""
+    return value._data if isinstance(value, Tensor) else value
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -49,9 +62,9 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     numbers was used 2 * 4 times, so its gradient is the sum over those copies: sum over the new
     leading axis, and over the axis where the size was 1 (keeping it as size 1).
     """
-    if grad.shape == shape:
+    if tuple(grad.shape) == tuple(shape):
         return grad
-    xp = namespace_of(grad).xp
+    xp = xp_of(grad)
     extra = grad.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(
         extra + i for i, size in enumerate(shape) if size == 1 and grad.shape[extra + i] != 1
@@ -59,12 +72,30 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     if axes:
         grad = xp.sum(grad, axis=axes, keepdims=True)
     if extra:
-        grad = xp.reshape(grad, shape)
+        grad = xp.reshape(grad, tuple(shape))
     return grad
 
 
 def shape_of(value: Any) -> tuple[int, ...]:
-    return tuple(value.shape)
+    return tuple(getattr(value, "shape", ()))
+
+
+def normalize_dim(dim: int, ndim: int, op: str = "this operation", extra: int = 0) -> int:
+    """``dim`` as a positive axis, or a clear error when it is out of range (as PyTorch does).
+
+    ``extra`` is 1 for operations that add an axis (``unsqueeze``, ``stack``): they accept one
+    more position than the tensor has dimensions.
+    """
+    size = max(ndim + extra, 1)
+    if isinstance(dim, bool) or not isinstance(dim, int) and not hasattr(dim, "__index__"):
+        raise TypeError(f"{op} takes a whole number as dim, not {dim!r}.")
+    dim = int(dim)
+    if not -size <= dim < size:
+        raise ShapeError(
+            f"dim={dim} is out of range for {op} on a tensor with {ndim} dimension(s): use a "
+            f"value from {-size} to {size - 1} (negative values count from the end)."
+        )
+    return dim % size
 
 
 # ============================================================================================
@@ -72,7 +103,7 @@ def shape_of(value: Any) -> tuple[int, ...]:
 # ============================================================================================
 
 
-class Elementwise(Function):
+class Elementwise(Node):
     """An operation applied number by number, so each output depends on one number per input.
 
     Its local derivative is then also an array of numbers (one per element), and the chain rule
@@ -91,7 +122,7 @@ class Elementwise(Function):
         input's own shape where the forward pass broadcast it."""
         grads = []
         for x, local, needed in zip(self.inputs, self.local_derivatives(), self.needs_grad):
-            grads.append(unbroadcast(grad * local, x.shape) if needed else None)
+            grads.append(unbroadcast(grad * local, shape_of(x)) if needed else None)
         return grads
 
 
@@ -110,7 +141,7 @@ class Add(Elementwise):
     def backward(self, grad: Array) -> list[Array | None]:
         # multiplying by 1 would only copy: hand the gradient on (summed back if broadcast)
         return [
-            unbroadcast(grad, x.shape) if needed else None
+            unbroadcast(grad, shape_of(x)) if needed else None
             for x, needed in zip(self.inputs, self.needs_grad)
         ]
 
@@ -134,8 +165,8 @@ class Sub(Elementwise):
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
         a, b = self.inputs
         return (
-            unbroadcast(grad, a.shape) if self.needs_grad[0] else None,
-            unbroadcast(-grad, b.shape) if self.needs_grad[1] else None,
+            unbroadcast(grad, shape_of(a)) if self.needs_grad[0] else None,
+            unbroadcast(-grad, shape_of(b)) if self.needs_grad[1] else None,
         )
 
 
@@ -146,11 +177,12 @@ class Mul(Elementwise):
     formulas = ("d(a*b)/da = b", "d(a*b)/db = a")
 
     def forward(self, a: Array, b: Array) -> Array:
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a * b
 
     def local_derivatives(self) -> tuple[Any, Any]:
-        return self.b, self.a
+        a, b = self.saved_tensors
+        return b, a
 
 
 class Div(Elementwise):
@@ -160,12 +192,13 @@ class Div(Elementwise):
     formulas = ("d(a/b)/da = 1/b", "d(a/b)/db = -a/b**2")
 
     def forward(self, a: Array, b: Array) -> Array:
-        self.b = b
-        self.out = a / b
-        return self.out
+        out = a / b
+        self.save_for_backward(b, out)
+        return out
 
     def local_derivatives(self) -> tuple[Any, Any]:
-        return 1.0 / self.b, -self.out / self.b
+        b, out = self.saved_tensors
+        return 1.0 / b, -out / b
 
 
 class Neg(Elementwise):
@@ -185,15 +218,21 @@ class Neg(Elementwise):
 
 
 class Pow(Elementwise):
-    """``a ** b``: d/da = b * a**(b-1) and, when the exponent is a tensor, d/db = out * log(a)."""
+    """``a ** b``: d/da = b * a**(b-1) and, when the exponent is a tensor, d/db = out * log(a).
+
+    Two limits follow PyTorch: where ``b == 0`` the derivative for ``a`` is 0 (``a**0`` is the
+    constant 1, even at ``a = 0`` where ``0 * 0**-1`` would be nan), and where ``a == 0`` and
+    ``b >= 0`` the derivative for ``b`` is 0 (not ``0 * log(0) = nan``). For ``a < 0`` the
+    logarithm does not exist and that derivative is nan, as in PyTorch.
+    """
 
     symbol = "**"
     formulas = ("d(a**b)/da = b * a**(b-1)", "d(a**b)/db = a**b * log(a)")
 
     def forward(self, a: Array, b: Array) -> Array:
-        self.a, self.b = a, b
-        self.out = a**b
-        return self.out
+        out = a**b
+        self.save_for_backward(a, b, out)
+        return out
 
     def name(self) -> str:
         # PyTorch's names: tensor ** number, tensor ** tensor, number ** tensor
@@ -202,18 +241,71 @@ class Pow(Elementwise):
             "PowBackward1" if hasattr(b, "shape") else "PowBackward0")
 
     def local_derivatives(self) -> tuple[Any, Any]:
-        a, b = self.a, self.b
-        d_base = b * a ** (b - 1) if self.needs_grad[0] else None
-        d_exponent = None
-        if self.needs_grad[1]:
-            if hasattr(a, "shape"):
-                xp = xp_of(a)
-                # where a == 0 and b >= 0 the limit is 0 (PyTorch's choice), not 0 * -inf = nan
-                safe = xp.where(a == 0, xp.ones_like(a), a)
-                d_exponent = xp.where((a == 0) & (b >= 0), 0.0, self.out * xp.log(safe))
+        a, b, out = self.saved_tensors
+        d_base = d_exponent = None
+        if self.needs_grad[0]:
+            if hasattr(b, "shape"):
+                d_base = where(raw(b) == 0, 0.0, b * a ** (b - 1))
             else:
-                d_exponent = self.out * math.log(a)
+                d_base = b * a ** (b - 1) if b != 0 else zeros_like(a)
+        if self.needs_grad[1]:
+            log_a = xp_of(a).log(a) if hasattr(a, "shape") else _log_of_number(a)
+            base_is_zero = (raw(a) == 0) if hasattr(a, "shape") else a == 0
+            d_exponent = where(base_is_zero & (raw(b) >= 0), 0.0, out * log_a)
         return d_base, d_exponent
+
+
+def _log_of_number(a: float) -> float:
+    """log(a) for a Python number base: -inf at 0 (its term is zeroed later), nan below 0."""
+    if a > 0:
+        return math.log(a)
+    return -math.inf if a == 0 else math.nan
+
+
+def where(condition: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``condition`` holds, else ``b``. The condition is a plain boolean array (it
+    carries no gradient); ``a`` and ``b`` may be arrays, numbers or, under create_graph, Tensors."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return tensor_xp.where(condition, a, b)
+    return xp_of(condition, a, b).where(condition, a, b)
+
+
+class Where(Node):
+    """``ag.where(condition, a, b)``: ``a`` where the condition holds, else ``b``.
+
+    The gradient follows the numbers: ``a`` gets ``grad`` where the condition held (0 elsewhere),
+    ``b`` the rest. The condition itself is true/false and has no gradient.
+    """
+
+    symbol = "where"
+    formulas = ("", "d/da = 1 where condition, else 0", "d/db = 0 where condition, else 1")
+
+    def forward(self, condition: Array, a: Array, b: Array) -> Array:
+        self.condition = condition
+        return xp_of(a, b, condition).where(condition, a, b)
+
+    def local_derivative(self, index: int) -> Any:
+        xp = xp_of(self.condition)
+        mask = xp.astype(self.condition, xp.float32)
+        return mask if index == 1 else 1.0 - mask
+
+    def backward(self, grad: Array) -> tuple[None, Array | None, Array | None]:
+        _, a, b = self.inputs
+        zero = zeros_like(grad)
+        return (
+            None,
+            unbroadcast(where(self.condition, grad, zero), shape_of(a))
+            if self.needs_grad[1] else None,
+            unbroadcast(where(self.condition, zero, grad), shape_of(b))
+            if self.needs_grad[2] else None,
+        )
+
+
+def zeros_like(x: Any) -> Any:
+    """Zeros of ``x``'s shape and dtype (a constant: no gradient flows through it)."""
+    if isinstance(x, Tensor):
+        return Tensor._from_op(xp_of(x._data).zeros_like(x._data), None)
+    return xp_of(x).zeros_like(x)
 
 
 class Exp(Elementwise):
@@ -223,11 +315,12 @@ class Exp(Elementwise):
     formulas = ("d exp(a)/da = exp(a)",)
 
     def forward(self, a: Array) -> Array:
-        self.out = xp_of(a).exp(a)
-        return self.out
+        out = xp_of(a).exp(a)
+        self.save_for_backward(out)
+        return out
 
     def local_derivatives(self) -> tuple[Array]:
-        return (self.out,)
+        return self.saved_tensors
 
 
 class Log(Elementwise):
@@ -237,11 +330,12 @@ class Log(Elementwise):
     formulas = ("d log(a)/da = 1/a",)
 
     def forward(self, a: Array) -> Array:
-        self.a = a
+        self.save_for_backward(a)
         return xp_of(a).log(a)
 
     def local_derivatives(self) -> tuple[Array]:
-        return (1.0 / self.a,)
+        (a,) = self.saved_tensors
+        return (1.0 / a,)
 
 
 class Tanh(Elementwise):
@@ -251,28 +345,37 @@ class Tanh(Elementwise):
     formulas = ("d tanh(a)/da = 1 - tanh(a)**2",)
 
     def forward(self, a: Array) -> Array:
-        self.out = xp_of(a).tanh(a)
-        return self.out
+        out = xp_of(a).tanh(a)
+        self.save_for_backward(out)
+        return out
 
     def local_derivatives(self) -> tuple[Array]:
-        return (1.0 - self.out * self.out,)
+        (out,) = self.saved_tensors
+        return (1.0 - out * out,)
 
 
 class Sigmoid(Elementwise):
     """``sigmoid(a) = 1 / (1 + exp(-a))``: local derivative s * (1 - s).
 
-    Computed as ``(tanh(a/2) + 1) / 2``, the same number, which never overflows for large |a|.
+    Computed from ``e = exp(-|a|)``, which never overflows: ``1 / (1 + e)`` for ``a >= 0`` and
+    ``e / (1 + e)`` for ``a < 0``. Both are exact to the last digit even far out in the tails,
+    where ``1 / (1 + exp(-a))`` would overflow and ``(tanh(a/2) + 1) / 2`` would round to 0
+    (float32 ``sigmoid(-20)`` is 2.06e-09, not 0, so ``log(sigmoid(-40))`` is -40, not -inf).
     """
 
     symbol = "sigmoid"
     formulas = ("d sigmoid(a)/da = s * (1 - s)",)
 
     def forward(self, a: Array) -> Array:
-        self.out = 0.5 * (xp_of(a).tanh(0.5 * a) + 1.0)
-        return self.out
+        xp = xp_of(a)
+        e = xp.exp(-xp.abs(a))
+        out = xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        self.save_for_backward(out)
+        return out
 
     def local_derivatives(self) -> tuple[Array]:
-        return (self.out * (1.0 - self.out),)
+        (out,) = self.saved_tensors
+        return (out * (1.0 - out),)
 
 
 class ReLU(Elementwise):
@@ -282,12 +385,13 @@ class ReLU(Elementwise):
     formulas = ("d relu(a)/da = 1 if a > 0 else 0",)
 
     def forward(self, a: Array) -> Array:
-        self.a = a
-        return xp_of(a).maximum(a, 0.0)
+        out = xp_of(a).maximum(a, 0.0)
+        self.save_for_backward(out)  # PyTorch saves the result: out > 0 exactly where a > 0
+        return out
 
     def local_derivatives(self) -> tuple[Array]:
-        xp = xp_of(self.a)
-        return (xp.astype(self.a > 0, self.a.dtype),)
+        out = raw(self.saved_tensors[0])
+        return (xp_of(out).astype(out > 0, out.dtype),)
 
     @classmethod
     def backward_name(cls) -> str:
@@ -299,7 +403,7 @@ class ReLU(Elementwise):
 # ============================================================================================
 
 
-class MatMul(Function):
+class MatMul(Node):
     """``A @ B`` for 1-D, 2-D and batched (broadcast) inputs.
 
     For 2-D inputs out[i, j] = sum_k A[i, k] * B[k, j], so
@@ -311,17 +415,24 @@ class MatMul(Function):
     formulas = ("dL/dA = grad @ B.T", "dL/dB = A.T @ grad")
 
     def forward(self, a: Array, b: Array) -> Array:
-        self.a, self.b = a, b
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(
+                f"matmul needs at least one dimension on both sides, but got shapes "
+                f"{shape_of(a)} and {shape_of(b)}: a 0-d tensor is a single number. Multiply "
+                f"by it with * instead of @."
+            )
+        self.save_for_backward(a, b)
         return a @ b
 
     def name(self) -> str:
         # PyTorch names matmul after the product it really does
+        a, b = self.inputs
         kinds = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}
-        return kinds.get((self.a.ndim, self.b.ndim), "MatMulBackward0")
+        return kinds.get((a.ndim, b.ndim), "MatMulBackward0")
 
     def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
         xp = xp_of(grad)
-        a, b = self.a, self.b
+        a, b = self.saved_tensors
         a2 = xp.expand_dims(a, axis=0) if a.ndim == 1 else a
         b2 = xp.expand_dims(b, axis=-1) if b.ndim == 1 else b
         g = grad
@@ -356,7 +467,7 @@ class MatMul(Function):
         return super().explain_failure(inputs, error)
 
 
-class Linear(Function):
+class Linear(Node):
     """``x @ W.T + b`` in one node (what ``nn.Linear`` does): PyTorch's ``AddmmBackward0``.
 
     dL/dx = grad @ W, dL/dW = grad.T @ x, dL/db = grad summed over the batch.
@@ -367,12 +478,12 @@ class Linear(Function):
 
     def name(self) -> str:
         # PyTorch: a batch (2-D) with a bias is one fused "add + matrix multiply" (addmm)
-        if self.x.ndim == 2:
+        if self.inputs[0].ndim == 2:
             return "AddmmBackward0" if len(self.inputs) > 2 else "MmBackward0"
         return "LinearBackward0"
 
     def forward(self, x: Array, weight: Array, bias: Array | None = None) -> Array:
-        self.x, self.weight = x, weight
+        self.save_for_backward(x, weight)
         out = x @ weight.mT
         if bias is not None:
             out += bias  # out is a fresh array: adding in place saves a temporary
@@ -380,7 +491,7 @@ class Linear(Function):
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
         xp = xp_of(grad)
-        x, weight = self.x, self.weight
+        x, weight = self.saved_tensors
         grad_x = grad @ weight if self.needs_grad[0] else None
         flat_grad = xp.reshape(grad, (-1, grad.shape[-1])) if grad.ndim != 2 else grad
         grad_w = grad_b = None
@@ -411,26 +522,22 @@ def normalize_axes(dim: Axis, ndim: int) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    axes = []
-    for d in dims:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise ShapeError(
-                f"dim={d} is out of range for a tensor with {ndim} dimension(s): use a value "
-                f"from {-max(ndim, 1)} to {max(ndim, 1) - 1}."
-            )
-        axes.append(d % max(ndim, 1))
-    return tuple(sorted(set(axes)))
+    return tuple(sorted({normalize_dim(d, ndim, "a reduction") for d in dims}))
 
 
 def expand_reduced(grad: Array, axes: tuple[int, ...], keepdim: bool, shape: tuple) -> Array:
-    """Put back the axes a reduction removed, then stretch ``grad`` to ``shape`` (a new array)."""
+    """Put back the axes a reduction removed, then stretch ``grad`` to ``shape``.
+
+    The result is a broadcast *view* of ``grad`` (no copy): the engine never adds into a
+    gradient it did not make itself, and copies before a ``.grad`` keeps one.
+    """
     xp = xp_of(grad)
     if not keepdim and shape:
         grad = xp.reshape(grad, tuple(1 if i in axes else n for i, n in enumerate(shape)))
-    return xp.asarray(xp.broadcast_to(grad, shape), copy=True)
+    return xp.broadcast_to(grad, tuple(shape))
 
 
-class Sum(Function):
+class Sum(Node):
     """``a.sum(dim)``: every summed number has local derivative 1, so each gets ``grad``."""
 
     symbol = "sum"
@@ -448,7 +555,7 @@ class Sum(Function):
         return (expand_reduced(grad, self.axes, self.keepdim, self.shape),)
 
 
-class Mean(Function):
+class Mean(Node):
     """``a.mean(dim)``: like ``sum``, divided by how many numbers were averaged."""
 
     symbol = "mean"
@@ -467,7 +574,7 @@ class Mean(Function):
         return (expand_reduced(grad / self.count, self.axes, self.keepdim, self.shape),)
 
 
-class Max(Function):
+class Max(Node):
     """``a.max()`` or ``a.max(dim)``: the gradient goes only to the winning element(s).
 
     Over the whole tensor, ties share the gradient equally (as in PyTorch); along ``dim`` the
@@ -476,25 +583,32 @@ class Max(Function):
 
     symbol = "max"
     formulas = ("d max(a)/da = 1 at the maximum, 0 elsewhere",)
+    pick = "max"
 
     def forward(self, a: Array, dim: int | None = None, keepdim: bool = False) -> Array:
         xp = xp_of(a)
-        self.a, self.dim, self.keepdim = a, dim, keepdim
+        self.dim, self.keepdim, self.shape = dim, keepdim, shape_of(a)
+        self.save_for_backward(a)
+        reduce = xp.max if self.pick == "max" else xp.min
         if dim is None:
-            return xp.max(a)
-        self.axis = normalize_axes(dim, a.ndim)[0] if a.ndim else None
-        return xp.max(a, axis=self.axis, keepdims=keepdim)
+            return reduce(a)
+        self.axis = normalize_dim(dim, a.ndim, f"{self.pick}()") if a.ndim else None
+        return reduce(a, axis=self.axis, keepdims=keepdim)
 
     def name(self) -> str:
-        return "MaxBackward1" if self.dim is None else "MaxBackward0"  # PyTorch's numbering
+        kind = "Max" if self.pick == "max" else "Min"
+        return f"{kind}Backward1" if self.dim is None else f"{kind}Backward0"  # PyTorch's numbers
 
     def winners(self) -> Array:
         """1 where an element received the gradient, as a float array of ``a``'s shape."""
-        xp, a = xp_of(self.a), self.a
+        a = raw(self.saved_tensors[0])
+        xp = xp_of(a)
         if self.dim is None or a.ndim == 0:
-            hits = xp.astype(a == xp.max(a), a.dtype)
+            best = xp.max(a) if self.pick == "max" else xp.min(a)
+            hits = xp.astype(a == best, a.dtype)
             return hits / xp.sum(hits)
-        index = xp.argmax(a, axis=self.axis, keepdims=True)
+        find = xp.argmax if self.pick == "max" else xp.argmin
+        index = find(a, axis=self.axis, keepdims=True)
         positions = xp.arange(a.shape[self.axis])
         positions = xp.reshape(positions, tuple(-1 if i == self.axis else 1 for i in range(a.ndim)))
         return xp.astype(positions == index, a.dtype)
@@ -503,10 +617,17 @@ class Max(Function):
         return self.winners()
 
     def backward(self, grad: Array) -> tuple[Array]:
-        xp, shape = xp_of(grad), shape_of(self.a)
-        if self.dim is not None and not self.keepdim and shape:
-            grad = xp.expand_dims(grad, axis=self.axis)
+        if self.dim is not None and not self.keepdim and self.shape:
+            grad = xp_of(grad).expand_dims(grad, axis=self.axis)
         return (grad * self.winners(),)
+
+
+class Min(Max):
+    """``a.min()`` or ``a.min(dim)``: like ``max``, for the smallest element."""
+
+    symbol = "min"
+    formulas = ("d min(a)/da = 1 at the minimum, 0 elsewhere",)
+    pick = "min"
 
 
 # ============================================================================================
@@ -514,14 +635,19 @@ class Max(Function):
 # ============================================================================================
 
 
-class Reshape(Function):
-    """``a.reshape(shape)``: backward reshapes the gradient back to ``a``'s shape."""
+class Reshape(Node):
+    """``a.reshape(shape)``, ``a.view(shape)``: backward reshapes the gradient back.
+
+    PyTorch calls the node ``ViewBackward0`` (reshaping a tensor whose numbers are stored in order
+    is a view); ``unsqueeze``, ``squeeze`` and ``flatten`` are reshapes too, with their own names.
+    """
 
     symbol = "reshape"
     formulas = ("the gradient is reshaped back",)
+    makes_view = True
 
-    def forward(self, a: Array, shape: tuple[int, ...]) -> Array:
-        self.shape = shape_of(a)
+    def forward(self, a: Array, shape: tuple[int, ...], label: str = "ViewBackward0") -> Array:
+        self.shape, self.label = shape_of(a), label
         try:
             return xp_of(a).reshape(a, shape)
         except (ValueError, TypeError):
@@ -532,15 +658,48 @@ class Reshape(Function):
                 f"may be -1 to mean 'whatever fits')."
             ) from None
 
+    def name(self) -> str:
+        return self.label
+
     def backward(self, grad: Array) -> tuple[Array]:
         return (xp_of(grad).reshape(grad, self.shape),)
 
 
-class Permute(Function):
+class Expand(Node):
+    """``a.expand(sizes)``: axes of size 1 stretched; backward sums the copies back."""
+
+    symbol = "expand"
+    formulas = ("the gradient is summed over the stretched axes",)
+    makes_view = True
+
+    def forward(self, a: Array, shape: tuple[int, ...]) -> Array:
+        self.shape = shape_of(a)
+        extra = len(shape) - a.ndim
+        if extra < 0:
+            raise ShapeError(
+                f"expand needs at least as many sizes as the tensor has dimensions: "
+                f"{shape} for shape {self.shape}."
+            )
+        full = tuple(self.shape[i - extra] if s == -1 and i >= extra else s
+                     for i, s in enumerate(shape))
+        try:
+            return xp_of(a).broadcast_to(a, full)
+        except ValueError:
+            raise ShapeError(
+                f"cannot expand shape {self.shape} to {shape}: only axes of size 1 can be "
+                f"stretched (sizes are compared from the right)."
+            ) from None
+
+    def backward(self, grad: Array) -> tuple[Array]:
+        return (unbroadcast(grad, self.shape),)
+
+
+class Permute(Node):
     """``a.transpose(i, j)``, ``a.T``, ``a.permute(...)``: backward applies the inverse order."""
 
     symbol = "transpose"
     formulas = ("the gradient is transposed back",)
+    makes_view = True
 
     def forward(self, a: Array, axes: tuple[int, ...], kind: str = "Permute") -> Array:
         self.axes, self.kind = axes, kind  # kind: "T" for t(), "Transpose", or "Permute"
@@ -568,7 +727,7 @@ def _every_axis(key: Any, ndim: int) -> Any:
     return (*parts, Ellipsis)
 
 
-class Index(Function):
+class Index(Node):
     """``a[key]`` for ints, slices and integer arrays: the gradient goes back to the picked places.
 
     Numbers picked twice (``a[[0, 0]]``) receive both gradients, added up.
@@ -580,6 +739,7 @@ class Index(Function):
     def forward(self, a: Array, key: Any) -> Array:
         self.shape, self.asked = shape_of(a), key
         self.key = _every_axis(key, a.ndim)
+        self.makes_view = not _is_advanced(self.key)  # basic indexing shares memory
         return a[self.key]
 
     def name(self) -> str:
@@ -589,13 +749,8 @@ class Index(Function):
         return "SliceBackward0" if isinstance(self.asked, slice) else "IndexBackward0"
 
     def backward(self, grad: Array) -> tuple[Array]:
-        xp = xp_of(grad)
-        full = xp.zeros(self.shape, dtype=grad.dtype)
-        if _is_advanced(self.key):
-            namespace_of(full).index_add(full, self.key, grad)
-        else:
-            full[self.key] = grad
-        return (full,)
+        return (Unindex.apply(grad, shape=self.shape, key=self.key) if isinstance(grad, Tensor)
+                else scatter(grad, self.shape, self.key),)
 
     def explain_failure(self, inputs: Any, error: Exception) -> Exception:
         return IndexError(
@@ -603,12 +758,40 @@ class Index(Function):
         )
 
 
+def scatter(values: Array, shape: tuple[int, ...], key: Any) -> Array:
+    """Zeros of ``shape`` with ``values`` added at ``key`` (repeated positions add up)."""
+    full = xp_of(values).zeros(shape, dtype=values.dtype)
+    if _is_advanced(key):
+        namespace_of(full).index_add(full, key, values)
+    else:
+        full[key] = values
+    return full
+
+
+class Unindex(Node):
+    """The backward of indexing as an operation of its own, so that it can be differentiated
+    again (``create_graph=True``): its own backward picks the same places out again."""
+
+    symbol = "scatter"
+    formulas = ("the gradient is picked out at the same places",)
+
+    def forward(self, values: Array, shape: tuple[int, ...], key: Any) -> Array:
+        self.key = key
+        return scatter(values, shape, key)
+
+    def name(self) -> str:
+        return "IndexBackwardBackward0"
+
+    def backward(self, grad: Array) -> tuple[Array]:
+        return (grad[self.key],)
+
+
 # ============================================================================================
-# Softmax and cross-entropy (numerically stable: subtract the maximum before exp)
+# Softmax and the losses (numerically stable: subtract the maximum before exp)
 # ============================================================================================
 
 
-class Softmax(Function):
+class Softmax(Node):
     """``softmax(a, dim)``: exp(a) / sum(exp(a)); backward s * (grad - sum(grad * s))."""
 
     symbol = "softmax"
@@ -616,17 +799,18 @@ class Softmax(Function):
 
     def forward(self, a: Array, dim: int) -> Array:
         xp = xp_of(a)
-        self.dim = dim
+        self.dim = dim = normalize_dim(dim, a.ndim, "softmax")
         shifted = xp.exp(a - xp.max(a, axis=dim, keepdims=True))
-        self.out = shifted / xp.sum(shifted, axis=dim, keepdims=True)
-        return self.out
+        out = shifted / xp.sum(shifted, axis=dim, keepdims=True)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad: Array) -> tuple[Array]:
-        xp, s = xp_of(grad), self.out
-        return (s * (grad - xp.sum(grad * s, axis=self.dim, keepdims=True)),)
+        (s,) = self.saved_tensors
+        return (s * (grad - xp_of(grad).sum(grad * s, axis=self.dim, keepdims=True)),)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Node):
     """``log_softmax(a, dim)``: a - logsumexp(a); backward grad - softmax * sum(grad)."""
 
     symbol = "log_softmax"
@@ -634,42 +818,50 @@ class LogSoftmax(Function):
 
     def forward(self, a: Array, dim: int) -> Array:
         xp = xp_of(a)
-        self.dim = dim
+        self.dim = dim = normalize_dim(dim, a.ndim, "log_softmax")
         shifted = a - xp.max(a, axis=dim, keepdims=True)
-        self.out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
-        return self.out
+        out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad: Array) -> tuple[Array]:
+        (out,) = self.saved_tensors
         xp = xp_of(grad)
-        return (grad - xp.exp(self.out) * xp.sum(grad, axis=self.dim, keepdims=True),)
+        return (grad - xp.exp(out) * xp.sum(grad, axis=self.dim, keepdims=True),)
 
 
-class CrossEntropy(Function):
-    """Mean cross-entropy of ``logits`` (N, C) against class indices ``target`` (N,).
+class NllLoss(Node):
+    """Negative log-likelihood: ``-log_probs[i, target[i]]``, averaged (or summed) over rows.
 
-    loss = mean over rows of -log_softmax(logits)[row, target]. Its gradient is famously simple:
-    (softmax(logits) - one_hot(target)) / N.
+    With ``log_probs = log_softmax(logits, 1)`` this is cross-entropy, which PyTorch (and
+    ``F.cross_entropy`` here) builds as exactly these two nodes: ``LogSoftmaxBackward0`` then
+    ``NllLossBackward0``. Its local derivative is -1 at each row's target (divided by N for the
+    mean) and 0 elsewhere; through log_softmax that becomes the famous ``softmax - one_hot``.
     """
 
-    symbol = "cross_entropy"
-    formulas = ("dL/dlogits = (softmax - one_hot(target)) / N",)
+    symbol = "nll_loss"
+    formulas = ("dL/dlog_probs = -one_hot(target) / N",)
 
-    def forward(self, logits: Array, target: Array) -> Array:
-        xp = xp_of(logits)
-        shifted = logits - xp.max(logits, axis=1, keepdims=True)
-        exps = xp.exp(shifted)
-        totals = xp.sum(exps, axis=1, keepdims=True)
-        self.one_hot = xp.expand_dims(target, axis=1) == xp.arange(logits.shape[1])
-        self.probabilities = exps / totals
-        picked = xp.sum(xp.where(self.one_hot, shifted, 0.0), axis=1)
-        return xp.mean(xp.log(xp.squeeze(totals, axis=1)) - picked)
+    def forward(self, log_probs: Array, target: Array, reduction: str = "mean") -> Array:
+        xp = xp_of(log_probs)
+        self.reduction = reduction
+        self.one_hot = xp.astype(
+            xp.expand_dims(target, axis=1) == xp.arange(log_probs.shape[1]), log_probs.dtype
+        )
+        picked = -xp.sum(log_probs * self.one_hot, axis=1)
+        if reduction == "none":
+            return picked
+        return xp.mean(picked) if reduction == "mean" else xp.sum(picked)
+
+    def local_derivative(self, index: int) -> Any:
+        n = self.one_hot.shape[0] if self.reduction == "mean" else 1
+        return -self.one_hot / n
 
     def backward(self, grad: Array) -> tuple[Array, None]:
-        xp = xp_of(grad)
-        n = self.probabilities.shape[0]
-        local = self.probabilities - xp.astype(self.one_hot, self.probabilities.dtype)
-        local *= grad / n
-        return local, None
+        if self.reduction == "none":
+            return -xp_of(grad).expand_dims(grad, axis=1) * self.one_hot, None
+        n = self.one_hot.shape[0] if self.reduction == "mean" else 1
+        return (grad / -n) * self.one_hot, None
 
 
 # ============================================================================================
@@ -677,7 +869,7 @@ class CrossEntropy(Function):
 # ============================================================================================
 
 
-class ToCopy(Function):
+class ToCopy(Node):
     """``t.to("cuda")`` / ``t.double()``: the numbers, moved or converted; backward moves back."""
 
     symbol = "to"
@@ -696,6 +888,8 @@ class ToCopy(Function):
     def backward(self, grad: Array) -> tuple[Array]:
         from . import backend
 
+        if isinstance(grad, Tensor):
+            return (grad.to(self.source_device, dtype=self.source_dtype),)
         here = namespace_of(grad)
         if here.device_of(grad) != self.source_device:
             back = backend.namespace_for(self.source_device)
@@ -704,7 +898,7 @@ class ToCopy(Function):
         return (here.xp.astype(grad, here.dtype_to_native[self.source_dtype]),)
 
 
-class Clone(Function):
+class Clone(Node):
     """``t.clone()``: the same numbers in new memory; the gradient passes straight through."""
 
     symbol = "clone"
@@ -715,3 +909,7 @@ class Clone(Function):
 
     def backward(self, grad: Array) -> tuple[Array]:
         return (grad,)
+
+
+from . import tensor_xp  # noqa: E402  (both need this module's classes)
+from .tensor import Tensor  # noqa: E402

@@ -58,7 +58,7 @@ def plot_decision_boundary(
             f"but it has shape {X.shape}."
         )
     figure, ax = _axes(ax, (4.5, 4.5))
-    points, labels = X.numpy(), y.numpy().reshape(-1)
+    points, labels = X.detach().numpy(), y.detach().numpy().reshape(-1)
     low, high = points.min(axis=0), points.max(axis=0)
     margin = 0.1 * (high - low) + 1e-6
     xs = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)

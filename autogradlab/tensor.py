@@ -20,9 +20,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _format, autograd, backend
-from . import functions as F
 from .backend import Device, DType
-from .errors import DTypeError, InPlaceError
+from .errors import DTypeError, InPlaceError, ShapeError
 
 Array = Any
 _NUMBER_TYPES = (int, float)
@@ -48,10 +47,8 @@ class Tensor:
         "_grad",
         "_requires_grad",
         "grad_fn",
-        "_version",
-        "_changed_at",
+        "_version_counter",
         "_hooks",
-        "_grad_shared",
         "__weakref__",
     )
     __hash__ = object.__hash__  # tensors are compared elementwise, so hash by identity
@@ -65,26 +62,39 @@ class Tensor:
         self._grad = None
         self._requires_grad = False
         self.grad_fn = None
-        self._version = 0
-        self._changed_at = -1
+        self._version_counter = None
         self._hooks = None
-        self._grad_shared = False
         if requires_grad:
             self.requires_grad = True
 
     @classmethod
-    def _from_op(cls, data: Array, grad_fn: autograd.Function | None) -> Tensor:
+    def _from_op(cls, data: Array, grad_fn: autograd.Node | None) -> Tensor:
         """Wrap an array computed by the engine (no checks: the fast path)."""
         t = cls.__new__(cls)
         t._data = data
         t._grad = None
         t._requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
-        t._version = 0
-        t._changed_at = -1
+        t._version_counter = None
         t._hooks = None
-        t._grad_shared = False
         return t
+
+    # -- in-place changes are counted (PyTorch's version counter) -----------------------------
+
+    def _counter(self) -> autograd.Version:
+        """This tensor's version counter, made on first need and shared with views and aliases."""
+        if self._version_counter is None:
+            self._version_counter = autograd.Version()
+        return self._version_counter
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's numbers have had (PyTorch's ``_version``)."""
+        return 0 if self._version_counter is None else self._version_counter.count
+
+    @property
+    def _changed_at(self) -> int:
+        return -1 if self._version_counter is None else self._version_counter.changed_at
 
     # -- what a tensor is ------------------------------------------------------------------------
 
@@ -179,32 +189,64 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
-        if value is not None and not isinstance(value, Tensor):
-            raise TypeError(f"grad must be a Tensor or None, not {type(value).__name__}")
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad must be a Tensor or None, not {type(value).__name__}")
+            problem = (
+                f"shape {value.shape}" if value.shape != self.shape else
+                f"dtype {value.dtype.name}" if value.dtype is not self.dtype else
+                f"device {value.device}" if value.device != self.device else None
+            )
+            if problem is not None:
+                raise ShapeError(
+                    f"cannot assign a gradient with {problem} to a tensor of shape "
+                    f"{self.shape} ({self.dtype.name}, on {self.device}): a gradient has "
+                    f"exactly its tensor's shape, dtype and device (one number per number)."
+                )
         self._grad = value
-        self._grad_shared = False
 
-    def _accumulate_grad(self, total: Array, owned: bool) -> None:
-        """Add this backward pass's gradient into ``.grad`` (the engine calls this)."""
+    def _accumulate_grad(self, total: Any, owned: bool) -> None:
+        """Add this backward pass's gradient into ``.grad`` (the engine calls this).
+
+        Every ``.grad`` owns its numbers: an array the engine did not make itself (one handed on
+        unchanged by ``+``, or the caller's ``gradient=``) is copied first, so changing one
+        gradient in place never changes another.
+        """
         current = self._grad
+        if isinstance(total, Tensor):  # create_graph: the gradient is part of a graph
+            self._grad = total if current is None else current + total
+            return
+        namespace = backend.namespace_of(total)
         if current is None:
-            grad = Tensor._from_op(backend.namespace_of(total).ensure_array(total), None)
-            grad._grad_shared = not owned  # copy-on-write: the engine may share this array
-            self._grad = grad
-        elif current._grad_shared:
-            current.data = current.data + total
-            current._grad_shared = False
+            array = namespace.ensure_array(total) if owned else namespace.xp.asarray(total,
+                                                                                     copy=True)
+            self._grad = Tensor._from_op(array, None)
+        elif current.grad_fn is not None:  # a gradient with history: add out of place
+            self._grad = current.detach() + total
         else:
             current.data += total
 
     # -- conversions ----------------------------------------------------------------------------
 
     def numpy(self) -> Any:
-        """The numbers as a NumPy array (shares memory on the CPU; copied from a GPU).
+        """The numbers as a NumPy array, sharing memory with the tensor (as in PyTorch).
 
-        Differs from PyTorch: works even when ``requires_grad`` is True (PyTorch asks for
-        ``.detach().numpy()``), because lessons plot parameters often and the copy is harmless.
+        As in PyTorch, a tensor that requires grad must be detached first
+        (``t.detach().numpy()``): the array would escape the graph, and changes made through it
+        would be invisible to autograd. A GPU tensor must be copied to the host first
+        (``t.cpu().numpy()``).
         """
+        if self.requires_grad:
+            raise autograd.AutogradError(
+                "can't call numpy() on a tensor that requires grad: the NumPy array would leave "
+                "the graph behind. Use t.detach().numpy() (the same numbers, without history), "
+                "as in PyTorch."
+            )
+        if self.device.type != "cpu":
+            raise TypeError(
+                f"can't convert a {self.device} tensor to NumPy: its numbers live in GPU memory. "
+                f"Use t.cpu() to copy it to host memory first (t.cpu().numpy()), as in PyTorch."
+            )
         return backend.to_host(self.data)
 
     def item(self) -> float | int | bool:
@@ -306,19 +348,29 @@ class Tensor:
         return F.Clone.apply(self)
 
     def detach(self) -> Tensor:
-        """The same numbers (shared memory) as a new leaf with no history and no gradient."""
-        return Tensor._from_op(self.data, None)
+        """The same numbers (shared memory) as a new leaf with no history and no gradient.
+
+        As in PyTorch, the two share a version counter: changing the detached copy in place
+        (``x.detach().add_(1)``) is seen by the backward pass of a graph that saved ``x``.
+        """
+        alias = Tensor._from_op(self.data, None)
+        alias._version_counter = self._counter()
+        return alias
 
     # -- the backward pass ---------------------------------------------------------------------
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Compute d(self)/d(leaf) for every leaf that requires grad, adding it into ``leaf.grad``.
 
         ``self`` must hold one number, or ``gradient`` must say how much each of its numbers
-        matters. The graph is used up afterwards unless ``retain_graph=True``.
+        matters. The graph is used up afterwards unless ``retain_graph=True``. With
+        ``create_graph=True`` the backward pass is recorded too (the ``.grad`` tensors then have
+        a history), for gradients of gradients.
         """
         # one output, one gradient (so a list given as ``gradient`` is that gradient's numbers)
-        autograd.backward([self], [gradient], retain_graph=retain_graph)
+        autograd.backward([self], [gradient], retain_graph=retain_graph,
+                          create_graph=create_graph)
 
     def retain_grad(self) -> None:
         """Ask an intermediate tensor to keep its ``.grad`` after ``backward()``."""
@@ -456,38 +508,58 @@ class Tensor:
     # -- shapes ----------------------------------------------------------------------------------
 
     def reshape(self, *shape: Any) -> Tensor:
-        if len(shape) == 1 and isinstance(shape[0], tuple | list):
-            shape = tuple(shape[0])
-        return F.Reshape.apply(self, shape=tuple(int(s) for s in shape))
+        """The same numbers in another shape (one size may be -1: whatever fits)."""
+        return F.Reshape.apply(self, shape=_sizes(shape))
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """Like ``reshape`` (autogradlab has no memory layouts to worry about)."""
+        return self.reshape(*shape)
 
-    def flatten(self) -> Tensor:
-        return self.reshape(-1)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge the dimensions ``start_dim`` to ``end_dim`` into one (all of them by default)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = F.normalize_dim(start_dim, self.ndim, "flatten")
+        end = F.normalize_dim(end_dim, self.ndim, "flatten")
+        shape = self.shape
+        return self.reshape(*shape[:start], -1, *shape[end + 1:])
 
     def unsqueeze(self, dim: int) -> Tensor:
+        """A new axis of size 1 at ``dim`` (from ``-ndim-1`` to ``ndim``)."""
+        dim = F.normalize_dim(dim, self.ndim, "unsqueeze", extra=1)
         shape = list(self.shape)
-        shape.insert(dim if dim >= 0 else len(shape) + dim + 1, 1)
-        return self.reshape(*shape)
+        shape.insert(dim, 1)
+        return F.Reshape.apply(self, shape=tuple(shape), label="UnsqueezeBackward0")
 
     def squeeze(self, dim: int | None = None) -> Tensor:
+        """Remove axes of size 1 (only ``dim``, if given; an axis of another size stays)."""
         if dim is None:
-            return self.reshape(*[s for s in self.shape if s != 1])
-        if self.shape[dim] != 1:
-            return self
-        shape = list(self.shape)
-        del shape[dim]
-        return self.reshape(*shape)
+            shape = tuple(s for s in self.shape if s != 1)
+            return F.Reshape.apply(self, shape=shape, label="SqueezeBackward0")
+        dim = F.normalize_dim(dim, self.ndim, "squeeze")
+        shape = tuple(s for i, s in enumerate(self.shape) if i != dim or s != 1)
+        return F.Reshape.apply(self, shape=shape, label="SqueezeBackward1")
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Stretch axes of size 1 to a bigger size without copying (-1 keeps a size)."""
+        return F.Expand.apply(self, shape=_sizes(sizes))
 
     def permute(self, *dims: Any) -> Tensor:
         if len(dims) == 1 and isinstance(dims[0], tuple | list):
             dims = tuple(dims[0])
-        return F.Permute.apply(self, axes=tuple(d % max(self.ndim, 1) for d in dims))
+        axes = tuple(F.normalize_dim(d, self.ndim, "permute") for d in dims)
+        if sorted(axes) != list(range(self.ndim)):
+            raise ShapeError(
+                f"permute needs each of the {self.ndim} dimensions exactly once, got {dims}."
+            )
+        return F.Permute.apply(self, axes=axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         axes = list(range(self.ndim))
-        dim0, dim1 = dim0 % self.ndim, dim1 % self.ndim
-        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        dim0 = F.normalize_dim(dim0, self.ndim, "transpose")
+        dim1 = F.normalize_dim(dim1, self.ndim, "transpose")
+        if self.ndim:
+            axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return F.Permute.apply(self, axes=tuple(axes), kind="Transpose")
 
     def t(self) -> Tensor:
@@ -559,14 +631,10 @@ class Tensor:
                 f"changing it in place while the graph is recorded would break the gradient. "
                 f"Do updates inside `with ag.no_grad():` (or on .data), as optimizers do."
             )
-        if self._grad_shared:  # copy-on-write: this gradient array may be shared
-            self.data = backend.namespace_of(self.data).xp.asarray(self.data, copy=True)
-            self._grad_shared = False
         result = change(self.data)
         if result is not None:
             self.data = result
-        self._version += 1
-        self._changed_at = autograd.next_stamp()  # backward compares it with its nodes' stamps
+        self._counter().bump()  # backward compares the stamp of this change with its nodes'
         return self
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
@@ -679,6 +747,13 @@ _UFUNC_OPERATORS = {
 }
 
 
+def _sizes(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` alike."""
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
 def _raw(value: Any) -> Any:
     return value.data if isinstance(value, Tensor) else value
 
@@ -714,3 +789,6 @@ def _idiv(d: Array, v: Any) -> None:
 
 def _setall(d: Array, v: Any) -> None:
     d[...] = v
+
+
+from . import functions as F  # noqa: E402  (the operations need Tensor defined first)

@@ -116,7 +116,7 @@ def accuracy(model: Any, X: Tensor, y: Tensor) -> float:
 
 def predict_classes(logits: Tensor) -> Any:
     """Host (NumPy) array of class indices: argmax per row, or ``logit > 0`` for one output."""
-    host = logits.numpy()
+    host = logits.detach().numpy()
     if host.ndim == 2 and host.shape[1] > 1:
         return host.argmax(axis=1)
     return (host.reshape(host.shape[0]) > 0).astype("int64")

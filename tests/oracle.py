@@ -21,7 +21,7 @@ ATOL = 1e-12
 
 def as_numpy(t: Any) -> np.ndarray:
     if isinstance(t, ag.Tensor):
-        return np.asarray(t.numpy())
+        return np.asarray(t.detach().numpy())
     return t.detach().cpu().numpy()
 
 

@@ -17,7 +17,7 @@ from autogradlab.autograd import Created, GradientAccumulated, GradientSent
 
 
 def values(t: ag.Tensor) -> np.ndarray:
-    return np.asarray(t.numpy())
+    return np.asarray(t.detach().numpy())
 
 
 # ------------------------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ def test_ag_grad_with_grad_outputs_matches_torch(torch):
     (ours,) = ag.grad(x.tanh(), x, grad_outputs=ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64))
     (theirs,) = torch.autograd.grad(tx.tanh(), tx, grad_outputs=torch.tensor([1.0, 2.0, 3.0],
                                                                             dtype=torch.float64))
-    np.testing.assert_allclose(values(ours), theirs.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(values(ours), theirs.detach().numpy(), rtol=1e-12)
 
 
 def test_ag_grad_rejects_inputs_without_requires_grad():
@@ -642,7 +642,7 @@ def test_tensor_properties():
     assert x.dtype is ag.float32 and x.device == ag.device("cpu") and x.device == "cpu"
     assert repr(x.device) == "device(type='cpu')" and not x.is_cuda
     assert x.is_leaf and x.grad_fn is None and x.grad is None
-    assert isinstance(x.numpy(), np.ndarray) and x.numpy().dtype == np.float32
+    assert isinstance(x.detach().numpy(), np.ndarray) and x.detach().numpy().dtype == np.float32
     assert x[1, 2].item() == 6.0 and isinstance(x[1, 2].item(), float)
     assert ag.tensor(3).item() == 3 and isinstance(ag.tensor(3).item(), int)
     assert x.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
@@ -658,7 +658,7 @@ def test_numpy_shares_memory_with_from_numpy():
     t = ag.from_numpy(array)
     array[0] = 5.0
     assert t[0].item() == 5.0 and t.dtype is ag.float64
-    assert np.shares_memory(t.numpy(), array)
+    assert np.shares_memory(t.detach().numpy(), array)
 
 
 def test_item_on_many_numbers_is_a_clear_error():
@@ -695,4 +695,4 @@ def test_type_promotion_follows_torch(torch, expression):
     """NumPy would make float64 out of ints and float32; PyTorch (and autogradlab) do not."""
     ours, theirs = expression(ag), expression(torch)
     assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy())

@@ -104,7 +104,7 @@ def test_second_backward_through_a_freed_graph():
     loss.backward()
     with pytest.raises(ag.GraphFreedError) as info:
         loss.backward()
-    assert "SumBackward0" in str(info.value) and "retain_graph=True" in str(info.value)
+    assert "MulBackward0" in str(info.value) and "retain_graph=True" in str(info.value)
     assert isinstance(info.value, RuntimeError)
     no_library_traceback(info.value)
 
@@ -138,7 +138,7 @@ def test_in_place_change_between_forward_passes_is_fine():
     with ag.no_grad():
         w.sub_(w.grad, alpha=0.5)
     (w * w).sum().backward()
-    np.testing.assert_allclose(w.numpy(), [0.0, 0.0])
+    np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0])
 
 
 def test_in_place_on_a_leaf_requiring_grad_in_grad_mode():
@@ -148,7 +148,7 @@ def test_in_place_on_a_leaf_requiring_grad_in_grad_mode():
         with pytest.raises(ag.InPlaceError, match="no_grad") as info:
             change()
         no_library_traceback(info.value)
-    np.testing.assert_array_equal(w.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(w.detach().numpy(), [1.0, 2.0])
 
 
 def test_in_place_on_an_intermediate_in_grad_mode():

@@ -28,7 +28,7 @@ def _models(torch):
     with torch.no_grad():
         for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
             assert p.dtype is ag.float64, name
-            q.copy_(torch.from_numpy(p.numpy().copy()))
+            q.copy_(torch.from_numpy(p.detach().numpy().copy()))
     return ours, theirs
 
 
@@ -46,7 +46,8 @@ def _run(torch, make_ours, make_theirs) -> None:
         torch.nn.MSELoss()(theirs(Xt), yt).backward()
         opt_theirs.step()
     for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=RTOL, atol=0, err_msg=name)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=RTOL, atol=0,
+                                   err_msg=name)
 
 
 SGD_SETTINGS = [
@@ -96,7 +97,7 @@ def test_parameter_groups_match_pytorch(torch):
             loss(model(Xt), lib.tensor(y, dtype=lib.float64)).backward()
             opt.step()
     for p, q in zip(ours.parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=RTOL)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=RTOL)
 
 
 def test_zero_grad_sets_none_and_step_skips_parameters_without_grad():
@@ -105,8 +106,8 @@ def test_zero_grad_sets_none_and_step_skips_parameters_without_grad():
     opt = ag.optim.SGD([w, v], lr=0.5)
     (w * w).sum().backward()
     opt.step()
-    np.testing.assert_allclose(w.numpy(), [0.0, 0.0])
-    np.testing.assert_allclose(v.numpy(), [3.0])  # no gradient: left alone
+    np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0])
+    np.testing.assert_allclose(v.detach().numpy(), [3.0])  # no gradient: left alone
     opt.zero_grad()
     assert w.grad is None and v.grad is None
 
@@ -128,7 +129,7 @@ def test_learning_rate_can_be_changed_through_param_groups():
     opt.param_groups[0]["lr"] = 0.25
     (w * 2).sum().backward()
     opt.step()
-    np.testing.assert_allclose(w.numpy(), [0.5])
+    np.testing.assert_allclose(w.detach().numpy(), [0.5])
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -201,7 +202,7 @@ def test_optimizers_use_only_the_array_api():
                 (p * p).sum().backward()
                 opt.step()
         assert type(w.data).__module__.startswith("array_api_strict")
-        np.testing.assert_allclose(w.numpy(), v.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(w.detach().numpy(), v.detach().numpy(), rtol=1e-12)
 
 
 def test_a_step_between_forward_and_backward_is_caught():

@@ -167,4 +167,4 @@ def test_ag_grad_equals_backward(data, program, shape):
         if g is None:
             assert y.grad is None or not np.any(y.grad.numpy())
         else:
-            np.testing.assert_allclose(g.numpy(), y.grad.numpy(), rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(g.detach().numpy(), y.grad.numpy(), rtol=1e-12, atol=1e-14)

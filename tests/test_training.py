@@ -62,7 +62,7 @@ def test_progress_bar_shows_the_loss(capsys):
 def test_keyboard_interrupt_keeps_what_was_learned(capsys):
     X, y = ag.data.moons(100)
     model = moons_mlp()
-    before = model[0].weight.numpy().copy()
+    before = model[0].weight.detach().numpy().copy()
 
     def stop_in_epoch_4(epoch, loss):
         if epoch == 4:
@@ -71,7 +71,7 @@ def test_keyboard_interrupt_keeps_what_was_learned(capsys):
     history = train(model, nn.CrossEntropyLoss(), ag.optim.Adam(model.parameters(), lr=0.01),
                     (X, y), epochs=50, callback=stop_in_epoch_4, progress=False)
     assert len(history) == 4
-    assert not np.array_equal(model[0].weight.numpy(), before)
+    assert not np.array_equal(model[0].weight.detach().numpy(), before)
     assert "interrupted in epoch 4 of 50" in capsys.readouterr().out
 
 

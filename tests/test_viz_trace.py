@@ -65,7 +65,7 @@ def test_tensor_source_graph_has_elementwise_locals_and_a_sum():
     g = graph.nx
     assert g.nodes["L"]["op"] == "Sum" and g.nodes["L"]["shape"] == ()
     assert g.nodes["a"]["shape"] == (5, 5)
-    np.testing.assert_allclose(g.edges["a", "b"]["local_value"], ns["w1"].numpy())
+    np.testing.assert_allclose(g.edges["a", "b"]["local_value"], ns["w1"].detach().numpy())
     assert isinstance(g.edges["a", "b"]["local"], str)  # a summary such as "(5, 5) mean ..."
     assert g.edges["d", "L"]["local_value"] is None  # sum: described, not an array
     np.testing.assert_allclose(g.nodes["a"]["grad"], ns["a"].grad.numpy())

@@ -140,8 +140,8 @@ def _forward_on_numpy() -> Any:
     def forward(a: Any, x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
         import autogradlab as ag
 
-        b, c = x1.numpy() * a.numpy(), x2.numpy() * a.numpy()
-        return ag.tensor((10 - (x3.numpy() * b + x4.numpy() * c)).sum())
+        b, c = x1.detach().numpy() * a.detach().numpy(), x2.detach().numpy() * a.detach().numpy()
+        return ag.tensor((10 - (x3.detach().numpy() * b + x4.detach().numpy() * c)).sum())
 
     return forward
 

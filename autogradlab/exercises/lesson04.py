@@ -95,13 +95,14 @@ def check_grad_a_formula(answer: Any) -> str:
     if result is None:
         raise Wrong("grad_a(...) returned None. Did you forget `return`?")
     try:
-        got = np.asarray(result.numpy() if hasattr(result, "numpy") else result, dtype=float)
+        host = result.detach().numpy() if hasattr(result, "detach") else result
+        got = np.asarray(host, dtype=float)
     except Exception:
         raise Wrong(f"grad_a(...) returned {result!r}; it should return a tensor.") from None
     if got.shape != (3, 4):
         raise Wrong(f"grad_a should return one number per element of a (shape (3, 4) on the "
                     f"test inputs), but it returned shape {got.shape}.")
-    h = [np.asarray(x.numpy(), dtype=float) for x in (x1, x2, x3, x4)]
+    h = [np.asarray(x.detach().numpy(), dtype=float) for x in (x1, x2, x3, x4)]
     via_b, via_c = -h[2] * h[0], -h[3] * h[1]
     expected = via_b + via_c
     if np.allclose(got, expected, atol=1e-5):

@@ -84,7 +84,7 @@ def check_run_rnn(answer: Any) -> str:
             raise Wrong(f"the last hidden state should have h's shape, (1, 6) on the test "
                         f"inputs, but yours has shape {tuple(result.shape)}.")
         expected = unroll(xs, h0, W_x, W_h)
-        if not np.allclose(result.numpy(), expected.numpy(), atol=1e-5):
+        if not np.allclose(result.detach().numpy(), expected.detach().numpy(), atol=1e-5):
             if length == 1:
                 raise Wrong("wrong after a single step: one step is "
                             "h = (x @ W_x.T + h @ W_h.T).tanh().")

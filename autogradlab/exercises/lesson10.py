@@ -101,7 +101,7 @@ def _silu_derivative(x: np.ndarray) -> np.ndarray:
 def check_silu(answer: Any) -> str:
     _require_function_class(answer, "SiLU")
     out, (x,) = _run(answer, _POINTS)
-    got = np.asarray(out.numpy(), dtype=np.float64)
+    got = np.asarray(out.detach().numpy(), dtype=np.float64)
     expected = _POINTS * _sigmoid(_POINTS)
     if not np.allclose(got, expected, atol=1e-6):
         worst = int(np.argmax(np.abs(got - expected)))
@@ -141,7 +141,7 @@ _B = np.array([0.0, 1.0, 2.5, -1.0])
 def check_squared_difference(answer: Any) -> str:
     _require_function_class(answer, "SquaredDifference")
     out, (a, b) = _run(answer, _A, _B)
-    got = np.asarray(out.numpy(), dtype=np.float64)
+    got = np.asarray(out.detach().numpy(), dtype=np.float64)
     if not np.allclose(got, (_A - _B) ** 2, atol=1e-6):
         if np.allclose(got, _A - _B, atol=1e-6):
             raise Wrong("forward() returns a - b; square it: (a - b) ** 2.")

@@ -94,8 +94,9 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     """Cross-entropy of raw scores (logits) ``input`` (N, C) against class indices ``target`` (N,).
 
     loss = -log(softmax(input)[i, target[i]]): small when the model gives the right class a high
-    probability. Computed from the logits in one stable step (never ``log(0)``), so pass the
-    last layer's output directly, not its softmax. Differs from PyTorch: only class-index
+    probability. Computed from the logits as PyTorch does, in two nodes: a stable
+    ``log_softmax`` (never ``log(0)``), then ``nll_loss``, which picks each row's target. Pass
+    the last layer's output directly, not its softmax. Differs from PyTorch: only class-index
     targets (no class probabilities, no ``weight`` or ``ignore_index``).
     """
     check_reduction(reduction)
@@ -120,10 +121,18 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
             f"target of shape ({input.shape[0]},), but got shape {target.shape}.{hint}"
         )
     _check_classes(target, input.shape[1])
-    if reduction == "mean":
-        return _ops.CrossEntropy.apply(input, target)
-    per_example = -log_softmax(input, dim=1)[_arange_like(target), target]
-    return per_example.sum() if reduction == "sum" else per_example
+    return nll_loss(log_softmax(input, dim=1), target, reduction=reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Negative log-likelihood of log-probabilities ``input`` (N, C) at class indices ``target``.
+
+    ``cross_entropy(logits, y)`` is ``nll_loss(log_softmax(logits, 1), y)``: two nodes, named
+    ``LogSoftmaxBackward0`` and ``NllLossBackward0`` as in PyTorch.
+    """
+    check_reduction(reduction)
+    _check_tensors("nll_loss", input, target)
+    return _ops.NllLoss.apply(input, target, reduction=reduction)
 
 
 def _check_tensors(name: str, input: Any, target: Any) -> None:  # noqa: A002
@@ -148,7 +157,3 @@ def _check_classes(target: Tensor, classes: int) -> None:
             f"of classes?"
         )
 
-
-def _arange_like(target: Tensor) -> Tensor:
-    xp = backend.namespace_of(target.data).xp
-    return Tensor(xp.arange(target.shape[0], dtype=target.data.dtype))

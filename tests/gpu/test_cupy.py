@@ -69,7 +69,8 @@ def test_op_on_gpu_matches_cpu(fn, arrays, options):
     cpu_out, cpu_in = _run(fn, arrays, grads, "cpu")
     assert gpu_out.device == ag.device("cuda:0") and gpu_out.dtype == cpu_out.dtype
     assert backend.namespace_of(gpu_out.data).name == "cupy"
-    np.testing.assert_allclose(gpu_out.numpy(), cpu_out.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gpu_out.detach().numpy(), cpu_out.detach().numpy(),
+                               rtol=1e-9, atol=1e-12)
     for g, c, needs in zip(gpu_in, cpu_in, grads):
         if needs:
             assert g.grad.device == ag.device("cuda:0")
@@ -110,7 +111,7 @@ def test_seeded_random_numbers_are_the_same_on_cpu_and_gpu():
     cpu = ag.randn(4, 3)
     ag.manual_seed(3)
     gpu = ag.randn(4, 3, device="cuda")
-    np.testing.assert_array_equal(cpu.numpy(), gpu.numpy())
+    np.testing.assert_array_equal(cpu.detach().numpy(), gpu.detach().numpy())
 
 
 def test_mixing_cpu_and_gpu_names_both_devices():
