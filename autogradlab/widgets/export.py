@@ -21,7 +21,8 @@ notebook showed, which is what the engine computed:
 Any object works that has ``pngs`` (one PNG per step) and tells the captions and phases in one
 of these ways (see :func:`frames_of`): ``frame_captions`` / ``frame_phases`` (lists of strings),
 ``steps`` (objects with ``.caption`` and ``.phase``, as :class:`GraphPlayer` has), or
-``captions`` / ``phases`` given as strings or as ``widgets.Stack`` of ``widgets.HTML``.
+``captions`` / ``phases`` given as strings or as ``widgets.Stack`` of ``widgets.HTML``. The
+page colours each phase's label as the player does (``phase_colors``, or its label widgets).
 
 This module also holds the one line a script prints when it makes a player where nothing can
 show it (:func:`script_hint`).
@@ -64,6 +65,7 @@ class Frames:
     phases: tuple[str, ...]
     title: str
     interval: int = DEFAULT_INTERVAL
+    colors: tuple[tuple[str, str], ...] = ()  # (phase, CSS colour) for the page's phase label
 
     def __post_init__(self) -> None:
         if not self.pngs:
@@ -99,7 +101,25 @@ def frames_of(player: Any) -> Frames:
     interval = int(getattr(play, "interval", 0) or getattr(player, "interval", 0)
                    or DEFAULT_INTERVAL)
     title = getattr(player, "export_title", None) or repr(player)
-    return Frames(pngs, captions, phases, str(title), interval)
+    colors = _phase_colors(player, phases)
+    return Frames(pngs, captions, phases, str(title), interval, tuple(sorted(colors.items())))
+
+
+def _phase_colors(player: Any, phases: Sequence[str]) -> dict[str, str]:
+    """A colour per phase: ``player.phase_colors`` if it has them, else the colour of each
+    phase's label in the player's ``phases`` stack, else the animation's own colours."""
+    from .frames import COLORS
+
+    colors = {p: COLORS[p] for p in phases if p in COLORS}
+    stack = getattr(getattr(player, "phases", None), "children", None) or ()
+    if len(stack) == len(phases):
+        for phase, label in zip(phases, stack):
+            style = str(getattr(label, "value", ""))
+            found = re.search(r"background:\s*(#[0-9a-fA-F]{3,8})", style)
+            if found:
+                colors[phase] = found.group(1)
+    colors.update(getattr(player, "phase_colors", None) or {})
+    return {p: c for p, c in colors.items() if p in phases}
 
 
 def _texts(player: Any, what: str, n: int) -> tuple[str, ...]:
@@ -223,13 +243,10 @@ show(0);
 
 def to_html(player: Any, title: str | None = None) -> str:
     """A self-contained HTML page that plays ``player``'s frames (see the module docstring)."""
-    from .frames import COLORS
-
     frames = frames_of(player)
     uris = ["data:image/png;base64," + base64.b64encode(p).decode("ascii") for p in frames.pngs]
-    colors = {p: COLORS[p] for p in set(frames.phases) if p in COLORS}
     payload = {"frames": uris, "captions": list(frames.captions),
-               "phases": list(frames.phases), "colors": colors}
+               "phases": list(frames.phases), "colors": dict(frames.colors)}
     # "<" escaped: no caption can close the <script> element early
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     return _PAGE.format(
