@@ -92,6 +92,16 @@ def gradcheck(
         inputs = (inputs,)
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise ValueError("gradcheck needs at least one input tensor with requires_grad=True")
+    for position, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.dtype.is_floating_point:
+            host = backend.to_host(x.data)
+            if not np.all(np.isfinite(host)):
+                what = "NaN" if np.any(np.isnan(host)) else "inf"
+                raise ValueError(
+                    f"gradcheck: input {position} contains {what} (shape {x.shape}), so neither "
+                    f"backward() nor the finite differences can give a number to compare. Check "
+                    f"with the finite values the function is meant for."
+                )
     leaves = _as_float64_leaves(inputs)
     output = _scalar(fn(*leaves))
     output.sum().backward()

@@ -129,12 +129,66 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    # -- saving and loading -------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's memory, as PyTorch lays it out: ``{"state": {index: {...}},
+        "param_groups": [{settings..., "params": [indices]}]}``, parameters by position."""
+        index_of = {id(p): i for i, p in enumerate(self._parameters())}
+        state = {
+            index_of[id(p)]: {k: (v.clone() if isinstance(v, Tensor) else v) for k, v in s.items()}
+            for p, s in self.state.items() if id(p) in index_of
+        }
+        groups = [
+            {**{k: v for k, v in g.items() if k != "params"},
+             "params": [index_of[id(p)] for p in g["params"]]}
+            for g in self.param_groups
+        ]
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved (the same parameters, in the same groups)."""
+        groups = state_dict.get("param_groups")
+        if not isinstance(groups, list) or "state" not in state_dict:
+            raise KeyError(
+                "an optimizer state_dict has the keys 'state' and 'param_groups'; make it with "
+                "optimizer.state_dict()."
+            )
+        sizes = [len(g["params"]) for g in self.param_groups]
+        if [len(g["params"]) for g in groups] != sizes:
+            raise ValueError(
+                f"the saved state has groups of {[len(g['params']) for g in groups]} parameters, "
+                f"but this optimizer has groups of {sizes}: load it into an optimizer made for "
+                f"the same parameters."
+            )
+        params = self._parameters()
+        for group, saved in zip(self.param_groups, groups):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = {}
+        for index, saved in state_dict["state"].items():
+            p = params[int(index)]
+            self.state[p] = {
+                k: (Tensor(namespace_of(p.data).xp.asarray(v.data, copy=True))
+                    if isinstance(v, Tensor) else v)
+                for k, v in saved.items()
+            }
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for index, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {index}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _refuse(name: str, options: dict[str, Any]) -> None:
+    """PyTorch options autogradlab leaves out (``maximize``, ``foreach``...): say so plainly."""
+    if options:
+        listed = ", ".join(f"{k}={v!r}" for k, v in options.items())
+        raise TypeError(
+            f"autogradlab's {name} does not support {listed}: it keeps PyTorch's core update "
+            f"rule only. Leave the option out, or use torch.optim.{name} for it."
+        )
 
 
 def _gradient(p: Tensor, weight_decay: float) -> Array:
@@ -170,7 +224,9 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        **unsupported: Any,
     ) -> None:
+        _refuse("SGD", unsupported)
         if momentum < 0:
             raise ValueError(f"momentum must be >= 0, got {momentum!r}")
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -234,7 +290,16 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        **unsupported: Any,
     ) -> None:
+        _refuse("Adam", unsupported)
+        if amsgrad:
+            raise ValueError(
+                "autogradlab's Adam does not support amsgrad=True (the AMSGrad variant keeps the "
+                "largest second moment seen so far). Leave it out to use plain Adam, or use "
+                "PyTorch's torch.optim.Adam(..., amsgrad=True)."
+            )
         if not all(0.0 <= beta < 1.0 for beta in betas) or len(betas) != 2:
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
         if eps < 0:

@@ -35,8 +35,8 @@ done when no graph is being recorded (``no_grad``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 from .. import autograd, backend
 from ..tensor import Tensor
@@ -245,6 +245,47 @@ class Module:
         _label_nodes(result, start, path or type(self).__name__, type(self).__name__)
         return result
 
+    # -- saving and loading -------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """Every parameter by its dotted name (``"0.weight"``), as PyTorch names them.
+
+        The values are detached tensors that share memory with the parameters (as in PyTorch):
+        copy them (``{k: v.clone() for ...}``) to keep a snapshot while training goes on.
+        """
+        return {name: p.detach() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any:
+        """Copy the numbers of ``state_dict`` into this module's parameters (in place).
+
+        With ``strict=True`` (the default, as in PyTorch) the keys must match exactly; a missing
+        or unexpected key, or a shape that differs, is an error that lists them all.
+        """
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        wrong = [
+            f"{k}: {tuple(_shape_of(v))} in the state_dict, {own[k].shape} in the module"
+            for k, v in state_dict.items() if k in own and tuple(_shape_of(v)) != own[k].shape
+        ]
+        problems = []
+        if strict and missing:
+            problems.append("missing key(s): " + ", ".join(repr(k) for k in missing))
+        if strict and unexpected:
+            problems.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
+        if wrong:
+            problems.append("size mismatch for " + "; ".join(wrong))
+        if problems:
+            raise KeyError(
+                f"cannot load this state_dict into {type(self).__name__}: "
+                + "; ".join(problems) + ". Keys are the names of model.named_parameters()."
+            )
+        with autograd.no_grad():
+            for name, value in state_dict.items():
+                if name in own:
+                    own[name].copy_(value if isinstance(value, Tensor) else Tensor(value))
+        return _LoadResult(missing, unexpected)
+
     # -- printing -----------------------------------------------------------------------------
 
     def extra_repr(self) -> str:
@@ -260,6 +301,17 @@ class Module:
             return f"{type(self).__name__}({''.join(lines)})"
         body = "\n  ".join(lines)
         return f"{type(self).__name__}(\n  {body}\n)"
+
+
+class _LoadResult(NamedTuple):
+    """What ``load_state_dict`` returns, as in PyTorch."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _shape_of(value: Any) -> tuple[int, ...]:
+    return tuple(getattr(value, "shape", ()))
 
 
 def _converted(t: Tensor, target: Any, dtype: Any) -> Any:
