@@ -126,3 +126,7 @@ def test_mistakes_are_explained():
         explore(lambda a: a.sum(), a=np.zeros(20).tolist())
     with pytest.raises(KeyError, match="no input 'z'"):
         explore(readme, **START).set(z=1.0)
+
+
+def test_ag_explore_is_the_public_name():
+    assert ag.explore is explore

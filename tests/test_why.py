@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 
 import autogradlab as ag
@@ -134,7 +135,9 @@ def test_the_node_inspector_shows_why():
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = start_ipython()
+    # start_ipython() makes the one test shell; a second call returns None (test_magics.py
+    # may have started it already)
+    shell = start_ipython() or get_ipython()
     shell.run_line_magic("load_ext", "autogradlab")
     return shell
 

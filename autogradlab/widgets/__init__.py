@@ -6,6 +6,9 @@
 * :class:`PathExplorer`: every path from a leaf to the output, and dL/dleaf as a sum of
   products along them.
 * :class:`DeviceToggle` and :func:`time_on_devices`: CPU or GPU.
+* :func:`explore`: a slider per input; the graph's values and gradients follow each move.
+* ``animate(L, predict=True)``: predict each backward step before it is shown.
+* :func:`animate_training`: forward, backward, ``optimizer.step()``, ``zero_grad()`` on one graph.
 
 This package loads ipywidgets and matplotlib, so ``import autogradlab`` does not import it;
 ``ag.animate`` and ``ag.widgets`` load it on first use.
@@ -18,8 +21,10 @@ from typing import Any
 
 from ..tensor import Tensor
 from .devices import DeviceTiming, DeviceToggle, time_on_devices
+from .explorer import Explorer, explore
 from .inspector import NodeInspector, PathExplorer
 from .player import GraphPlayer
+from .training import TrainingPlayer, animate_training
 
 
 def animate(
@@ -58,6 +63,6 @@ def animate(
 
 
 __all__ = [
-    "DeviceTiming", "DeviceToggle", "GraphPlayer", "NodeInspector", "PathExplorer", "animate",
-    "time_on_devices",
+    "DeviceTiming", "DeviceToggle", "Explorer", "GraphPlayer", "NodeInspector", "PathExplorer",
+    "TrainingPlayer", "animate", "animate_training", "explore", "time_on_devices",
 ]
