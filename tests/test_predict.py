@@ -131,7 +131,8 @@ def test_a_tensor_question_asks_for_one_entry():
     q = next(q for q in player.questions if q.target == "a")
     assert (q.kind, q.asks, q.entry) == ("local", "∂mul1/∂a", "[0, 0]")
     assert "entry [0, 0]" in q.prompt
-    assert q.expected == pytest.approx(w.detach().numpy()[0, 0]) == pytest.approx(a.grad.numpy()[0, 0])
+    expected = w.detach().numpy()[0, 0]
+    assert q.expected == pytest.approx(expected) == pytest.approx(a.grad.numpy()[0, 0])
 
 
 def test_a_non_number_answer_asks_for_a_number(player):
