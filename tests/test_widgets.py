@@ -342,3 +342,30 @@ def test_import_autogradlab_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_micrograd_animates_layer_by_layer_then_neuron_by_neuron():
+    from viz_graphs import micrograd_demo
+
+    ns = micrograd_demo()
+    player = ag.animate(ns["loss"], names=ns)
+    assert len(player.full_graph) > 900
+    assert [s.reveal[0] for s in player.forward_steps][:3] == ["0", "1", "2"]  # layer by layer
+    assert "Folded: " in player.steps[0].caption
+    player.opener.value = "1"  # neuron by neuron, on request
+    neurons = [s.reveal[0] for s in player.forward_steps if s.reveal[0].startswith("1.")]
+    assert neurons == [f"1.{k}" for k in range(16)]
+    assert len(player.pngs) == len(player.steps)
+
+
+def test_path_explorer_formula_uses_the_pictures_names():
+    """The explorer's formula names the nodes of the graph it draws, even when the caller's
+    variables have other names (it used to trace the output again, by itself)."""
+    L, names, _ = source_graph(())
+    explorer = PathExplorer(L, names=names)  # this function has no variable named a, b, x1
+    explorer.dropdown.value = "a"
+    text = re.sub("<[^>]+>", "", explorer.formula.value)
+    routes = re.findall(r"path \d+: (.+?): ", text)
+    shown = {name.strip() for route in routes for name in route.split("→")}
+    assert len(routes) == 2 and shown <= set(explorer.graph.nx)
+    assert {"a", "b", "c", "L"} <= shown

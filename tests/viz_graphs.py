@@ -76,3 +76,62 @@ def tensor_chain(n_ops: int, seed: int = 0) -> ag.Tensor:
         else:
             h = h + ag.tensor(rng.standard_normal((4, 4)), requires_grad=True)
     return h.sum()
+
+
+class Neuron(ag.nn.Module):
+    """micrograd's neuron on scalar tensors: ``relu(w · x + b)`` (linear when ``nonlin=False``)."""
+
+    def __init__(self, nin: int, rng: np.random.Generator, nonlin: bool = True) -> None:
+        super().__init__()
+        for i in range(nin):
+            setattr(self, f"w{i}", ag.nn.Parameter(ag.tensor(float(rng.uniform(-1, 1)))))
+        self.b = ag.nn.Parameter(ag.tensor(0.0))
+        self.nin, self.nonlin = nin, nonlin
+
+    def forward(self, x: list[ag.Tensor]) -> ag.Tensor:
+        act = self.b
+        for i, xi in enumerate(x):
+            act = act + getattr(self, f"w{i}") * xi
+        return act.relu() if self.nonlin else act
+
+
+class Layer(ag.nn.Module):
+    """A list of neurons, each seeing every input."""
+
+    def __init__(self, nin: int, nout: int, rng: np.random.Generator, nonlin: bool) -> None:
+        super().__init__()
+        for i in range(nout):
+            self.add_module(str(i), Neuron(nin, rng, nonlin))
+        self.nout = nout
+
+    def forward(self, x: list[ag.Tensor]) -> list[ag.Tensor]:
+        return [getattr(self, str(i))(x) for i in range(self.nout)]
+
+
+class MLP(ag.nn.Module):
+    """micrograd's ``MLP(2, [16, 16, 1])``: layers ``0``, ``1``, ``2``; neuron 3 of layer 0 is
+    module ``0.3`` (what the views fold by)."""
+
+    def __init__(self, sizes: list[int], seed: int = 1337) -> None:
+        super().__init__()
+        rng = np.random.default_rng(seed)
+        for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+            self.add_module(str(i), Layer(nin, nout, rng, nonlin=i < len(sizes) - 2))
+        self.depth = len(sizes) - 1
+
+    def forward(self, x: list[ag.Tensor]) -> ag.Tensor:
+        for i in range(self.depth):
+            x = getattr(self, str(i))(x)
+        return x[0]
+
+
+def micrograd_demo() -> dict[str, ag.Tensor]:
+    """micrograd's demo network, 2-16-16-1 on scalar tensors, with its max-margin loss on one
+    point (label +1), after ``loss.backward()``: about a thousand nodes."""
+    model = MLP([2, 16, 16, 1])
+    x0 = ag.tensor(0.5, requires_grad=True)
+    x1 = ag.tensor(-1.25, requires_grad=True)
+    score = model([x0, x1])
+    loss = (1 - score).relu()
+    loss.backward()
+    return {"x0": x0, "x1": x1, "score": score, "loss": loss, "model": model}

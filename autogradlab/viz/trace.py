@@ -141,7 +141,8 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
     ``grad_fn`` (``MulBackward0``), ``expression`` (``x1 * a``), ``shape``, ``dtype``,
     ``device``, ``requires_grad``, ``value`` and ``grad`` (host arrays; ``grad`` is what the node
     received in the last backward pass, or None), ``formulas`` (local derivative formulas),
-    ``order`` (creation index among operations, -1 for leaves), ``module_path`` (the
+    ``parameter`` (an ``nn.Parameter``: a model's weight), ``order`` (creation index among
+    operations, -1 for leaves), ``module_path`` (the
     ``nn.Module`` that made it, or None) and ``constants`` ({input slot: number}).
     Edge attributes (input -> operation): ``indices`` (input slots; two for ``a * a``),
     ``local`` (the local derivative: a number for scalars, a summary string for tensors,
@@ -191,6 +192,7 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
             dtype=namespace.dtype_of(data).name,
             device=str(namespace.device_of(data)),
             requires_grad=True if fn is not None else bool(tensor_like.requires_grad),
+            parameter=fn is None and type(tensor_like).__name__ == "Parameter",
             value=backend.host_copy(data),
             grad=None,
             formulas=tuple(fn.formulas) if fn is not None else (),

@@ -67,8 +67,9 @@ def module_group(path: str | None, open_groups: Collection[str] = ()) -> str | N
 
 
 def by_module(graph: Graph, open_groups: Collection[str] = ()) -> dict[str, str]:
-    """``{node: group}`` for the nodes made inside modules, and for the parameters (leaves that
-    require grad and feed only one group). Other nodes (the data ``x``) stay on their own."""
+    """``{node: group}`` for the nodes made inside modules, and for the parameters
+    (``nn.Parameter`` leaves that feed only one group). Other nodes (the data ``x``) stay on
+    their own."""
     g = graph.nx
     group: dict[str, str] = {}
     for node, attrs in g.nodes(data=True):
@@ -109,7 +110,10 @@ def by_columns(graph: Graph, bands: int, open_groups: Collection[str] = ()) -> d
 
 def _adopt_parameters(g: nx.DiGraph, group: dict[str, str]) -> None:
     for node, attrs in g.nodes(data=True):
-        if attrs.get("kind") == "leaf" and attrs.get("requires_grad") and node not in group:
+        parameter = attrs.get("parameter")
+        if parameter is None:  # a graph not traced here: any leaf that requires grad
+            parameter = attrs.get("requires_grad")
+        if attrs.get("kind") == "leaf" and parameter and node not in group:
             owners = {group.get(s) for s in g.successors(node)}
             if len(owners) == 1 and None not in owners:
                 group[node] = owners.pop()
@@ -227,55 +231,75 @@ def _group_attrs(graph: Graph, key: str, inside: list[str], exits: list[str]) ->
 
 def _fold_steps(graph: Graph, where: dict[str, str], exits: dict[str, list[str]]
                 ) -> list[BackwardStep]:
-    """The engine's backward events between groups, in its order; a run of sends along one
-    folded edge becomes one send (their sum), followed by the receiving group's new total."""
-    totals: dict[str, dict[str, object]] = {}
-    counts: Counter[str] = Counter()
+    """The engine's backward events between groups, in its order.
+
+    Events inside a group are folded away. A group's totals are its exits' totals (a vector for
+    several scalar exits). A run of sends from one group (say, layer 1 sending to each neuron
+    of layer 0) becomes one send per receiving node, their sum, each followed by the new total
+    it made: one frame per folded edge, not one per scalar edge.
+    """
+    seen: dict[str, dict[str, object]] = {}
     out: list[BackwardStep] = []
+    run: dict[str, list[BackwardStep]] = {}  # target -> [merged send, last total]
+    run_source: str | None = None
+
+    def flush() -> None:
+        for pair in run.values():
+            out.extend(p for p in pair if p is not None)
+        run.clear()
+
     for step in graph.backward_steps:
         target = where[step.target]
         if step.kind == "send":
             source = where[step.source] if step.source is not None else None
             if source == target:
                 continue  # inside one group
-            if source == step.source and target == step.target:
-                out.append(step)
+            if source == step.source:  # an unfolded node sends: the engine's own step
+                flush()
+                run_source = None
+                out.append(replace(step, target=target) if target != step.target else step)
                 continue
-            previous = out[-1] if out else None
-            if previous is not None and previous.kind == "accumulate":
-                before = out[-2] if len(out) > 1 else None
-                if (before is not None and before.kind == "send" and before.source == source
-                        and before.target == target):
-                    out[-2] = _merge(before, step)
-                    out.pop()  # the running total is appended again below
-                    continue
-            out.append(replace(step, source=source, target=target,
-                               local=step.local if source == step.source else None))
+            if source != run_source:
+                flush()
+                run_source = source
+            mapped = replace(step, source=source, target=target, local=None)
+            if target in run:
+                mapped = _merge(run[target][0], mapped)
+            run[target] = [mapped, run.get(target, [None, None])[1]]
+            continue
+        total = _group_total(graph, step, target, exits, seen)
+        if total is None:
+            continue  # a total inside a group: not what the group shows
+        arrived = replace(step, target=target, total=total)
+        if run_source is not None and target in run:
+            run[target][1] = arrived
         else:
-            if target == step.target:
-                out.append(step)
-                continue
-            if step.target not in exits.get(target, ()):
-                continue  # a total inside the group: not what the group shows
-            seen = totals.setdefault(target, {})
-            seen[step.target] = step.total
-            counts[target] += 1
-            members = exits[target]
-            values = [seen.get(n) for n in members]
-            filled = [np.zeros_like(np.asarray(graph.node(n)["value"], dtype=np.float64))
-                      if v is None else v for n, v in zip(members, values)]
-            total = np.asarray(_stack(filled))
-            out.append(replace(step, target=target, total=total, count=counts[target]))
+            out.append(arrived)
+    flush()
     return _retotal(out)
 
 
+def _group_total(graph: Graph, step: BackwardStep, target: str, exits: dict[str, list[str]],
+                 seen: dict[str, dict[str, object]]) -> object | None:
+    """What the node or group ``target`` holds after ``step`` (an accumulate), or None when the
+    step is a total inside a group."""
+    if target == step.target:
+        return step.total
+    if step.target not in exits.get(target, ()):
+        return None
+    held = seen.setdefault(target, {})
+    held[step.target] = step.total
+    members = exits[target]
+    filled = [np.zeros_like(np.asarray(graph.node(n)["value"], dtype=np.float64))
+              if held.get(n) is None else held[n] for n in members]
+    return np.asarray(_stack(filled))
+
+
 def _merge(first: BackwardStep, second: BackwardStep) -> BackwardStep:
-    n = getattr(first, "_merged", 1) + 1
-    contribution = _add(first.contribution, second.contribution)
-    merged = replace(first, local=f"{n} gradients added up", upstream=None,
-                     contribution=contribution)
-    object.__setattr__(merged, "_merged", n)
-    return merged
+    """Two sends along one folded edge as one: their contributions added up."""
+    count = int(str(first.local or "1").split()[0]) + 1 if first.local else 2
+    return replace(first, local=f"{count} gradients added up", upstream=None,
+                   contribution=_add(first.contribution, second.contribution))
 
 
 def _add(a: object, b: object) -> object:

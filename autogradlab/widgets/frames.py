@@ -71,12 +71,12 @@ def line_px(points: float) -> float:
     return points * 1.3 / 72 * DPI
 
 
-def stat_lines(label: str, value: Any) -> list[str]:
+def stat_lines(label: str, value: Any, stats: bool = True) -> list[str]:
     """The words under a heatmap: ``value 4×16`` (a gradient: ``∂L/∂h``, same shape) then
     ``min ..``, ``max ..``, ``norm ..`` (a tensor up to 4×4 has its numbers in its cells)."""
     shape = words.shape_text(np.shape(value))
     lines = [f"{label} {shape}" if label == "value" else label]
-    if not words.shows_numbers(value):
+    if stats and not words.shows_numbers(value):
         lines += words.stats(value).split(", ")
     return lines
 
@@ -115,12 +115,19 @@ class Geometry:
     centres: dict[str, Point]
     box: tuple[float, float]
     routes: dict[Edge, list[Point]]
-    detail: int  # 3: title, value and gradient (lines or heatmaps); 1: names only
+    detail: int  # 3: title, value, gradient (lines or heatmaps); 2: heatmaps, shape only;
+    # 1: names only
     fontsize: float  # points
     size: tuple[int, int] = (WIDTH, HEIGHT)
     looks: dict[str, NodeLook] = field(default_factory=dict)
     footer: float = 30.0
     map_side: float = MAP_SIDE  # pixels: the long side of a heatmap
+    #: box heights that differ from ``box[1]`` (a heatmap node in a column of its own)
+    heights: dict[str, float] = field(default_factory=dict)
+
+    def height(self, node: str) -> float:
+        """The height in pixels of ``node``'s box."""
+        return self.heights.get(node, self.box[1])
 
     @classmethod
     def of(cls, graph: Graph, width: int = WIDTH, height: int = HEIGHT,
@@ -134,20 +141,31 @@ class Geometry:
         ys = [p[1] for p in lay.positions.values()]
         columns = max(xs) - min(xs) + 1
         rows = max(ys) - min(ys) + 1
+        room = _vertical_room(lay.positions, rows)
         maps = heatmaps and len(graph) <= HEATMAP_NODES
         choice = None
         sizes = ((width, height), (int(width * 1.2), int(height * 1.2)),
                  (max(width, MAX_WIDTH), max(height, MAX_HEIGHT)))
-        tries = [(3, size, points, side) for size in sizes for points, side in SIZES]
+        # detail 3 (heatmaps with their statistics) in a frame up to 1.2 times the size asked
+        # for, then detail 2 (heatmaps, shape only), then the largest frame, then names only
+        tries = [(3, size, points, side) for size in sizes[:2] for points, side in SIZES]
+        if maps:
+            tries += [(2, size, points, side) for size in sizes[:2] for points, side in SIZES]
+        tries += [(3, sizes[2], points, side) for points, side in SIZES]
+        if maps:
+            tries += [(2, sizes[2], points, side) for points, side in SIZES]
         tries += [(1, size, points, 0.0) for size in sizes for points in (FONT_PT, 8, MIN_PT)]
         for detail, size, points, side in tries:
             footer = _footer_height(legend, size[0])
             looks = {n: _look(graph, n, detail, points, maps, side) for n in graph.nx}
             box_w = max(look.width for look in looks.values())
-            box_h = max(look.height for look in looks.values())
+            box_h = max(look.height for look in looks.values() if not look.maps) if any(
+                not look.maps for look in looks.values()) else 0.0
             col_w = (size[0] - 2 * MARGIN) / columns
             row_h = (size[1] - HEADER - footer - 8) / rows
-            if box_w <= col_w - 26 and box_h <= row_h - 8:
+            if box_w <= col_w - 26 and all(
+                max(look.height, box_h) <= room[n] * row_h - 8 for n, look in looks.items()
+            ):
                 choice = (size, footer, detail, points, looks, box_w, box_h, side)
                 break
         if choice is None:  # grow the frame until the names fit at 9 pixels
@@ -164,6 +182,8 @@ class Geometry:
         # boxes a little roomier than their text where there is space
         box_w = min(max(box_w, min(180.0, 0.84 * col_w)), col_w - 26)
         box_h = min(max(box_h, min(58.0, 0.8 * row_h)) if detail == 3 else box_h, row_h - 8)
+        heights = {n: look.height for n, look in looks.items() if look.maps}
+        heights = {n: max(h, box_h) for n, h in heights.items() if h != box_h}
 
         def place(p: Point) -> Point:
             return (
@@ -179,12 +199,27 @@ class Geometry:
             pts[0], pts[-1] = (x0 + box_w / 2, y0), (x1 - box_w / 2 - 1, y1)
             routes[edge] = pts
         return cls(centres, (box_w, box_h), routes, detail, points, (width, height), looks,
-                   footer, side)
+                   footer, side, heights)
 
     def chars(self, fontsize: float | None = None, bold: bool = False) -> int:
         """How many characters fit across a box at ``fontsize`` (DejaVu Sans, on average)."""
         px_ = (fontsize or self.fontsize) / 0.72
         return max(int((self.box[0] - 8) / ((0.62 if bold else 0.55) * px_)), 1)
+
+
+def _vertical_room(positions: Mapping[str, Point], rows: float) -> dict[str, float]:
+    """How many rows of height each node may take: the distance to its nearest neighbour in
+    the same column (the whole column when it is alone there)."""
+    columns: dict[float, list[tuple[float, str]]] = {}
+    for node, (x, y) in positions.items():
+        columns.setdefault(x, []).append((y, node))
+    room = {}
+    for members in columns.values():
+        members.sort()
+        for k, (y, node) in enumerate(members):
+            gaps = [abs(y - members[j][0]) for j in (k - 1, k + 1) if 0 <= j < len(members)]
+            room[node] = min(gaps) if gaps else rows
+    return room
 
 
 def _look(graph: Graph, node: str, detail: int, points: float, maps: bool,
@@ -208,7 +243,7 @@ def _look(graph: Graph, node: str, detail: int, points: float, maps: bool,
     for label, array in _columns(graph, node):
         shown = array if array is not None else value
         map_w, map_h = map_px(shown, small, side)
-        texts = stat_lines(label, shown)
+        texts = stat_lines(label, shown, detail == 3)
         columns.append((max([map_w, *(px(t, small) for t in texts)]), map_h, len(texts)))
     width = max(px(heading, points, True), sum(c[0] for c in columns) + 10) + pad
     height = (line_px(points) + 4 + max(c[1] for c in columns) + 3
@@ -324,7 +359,7 @@ class _NodeArtists:
 
     def __init__(self, renderer: FrameRenderer, node: str) -> None:
         g, geo = renderer.graph, renderer.geometry
-        (x, y), (w, h) = geo.centres[node], geo.box
+        (x, y), (w, h) = geo.centres[node], (geo.box[0], geo.height(node))
         kind = g.node(node)["kind"]
         fill, border = NODE_COLORS.get(kind, NODE_COLORS["op"])
         ax = renderer.ax
@@ -341,7 +376,7 @@ class _NodeArtists:
         fs = geo.fontsize
         if look.maps:
             self._maps(renderer, node, look)
-        elif geo.detail == 3:
+        elif geo.detail >= 2:
             small, step = max(fs * 0.92, MIN_PT), h / 3.3
             top = self._text(ax, x, y + step, look.title, fs, "bold")
             value = self._text(ax, x, y, look.lines[0], small, "normal")
@@ -354,7 +389,7 @@ class _NodeArtists:
     def _maps(self, renderer: FrameRenderer, node: str, look: NodeLook) -> None:
         """A title, then the value's and the gradient's heatmaps side by side, with words."""
         g, geo, ax = renderer.graph, renderer.geometry, renderer.ax
-        (x, y), (_, h) = geo.centres[node], geo.box
+        (x, y), h = geo.centres[node], geo.height(node)
         fs = geo.fontsize
         small = max(fs * 0.92, MIN_PT)
         top = y + h / 2 - 4
@@ -363,7 +398,9 @@ class _NodeArtists:
         columns = [("value" if k == 0 else "grad", label, value)
                    for k, (label, _) in enumerate(_columns(g, node))]
         sizes = [map_px(v, small, geo.map_side) for _, _, v in columns]
-        widths = [max([w, *(px(t, small) for t in stat_lines(lab, v))])
+        stats = geo.detail == 3
+        self.stats = stats
+        widths = [max([w, *(px(t, small) for t in stat_lines(lab, v, stats))])
                   for (_, lab, v), (w, _) in zip(columns, sizes)]
         left = x - (sum(widths) + 10) / 2
         maps_top = top - line_px(fs) - 4
@@ -372,7 +409,7 @@ class _NodeArtists:
             centre = left + width / 2
             extent = (centre - map_w / 2, centre + map_w / 2, maps_top - map_h, maps_top)
             self.maps[key] = _Heatmap(ax, v, extent, renderer.scales[key], small * 0.95)
-            lines = stat_lines(lab, v) if key == "value" else [lab]
+            lines = stat_lines(lab, v, stats) if key == "value" else [lab]
             color = COLORS["text"] if key == "value" else COLORS["backward"]
             self.captions[key] = [
                 ax.text(centre, text_top - k * line_px(small), line, ha="center", va="top",
@@ -394,7 +431,7 @@ class _NodeArtists:
         if "grad" in self.maps and value is not None and words.as_grid(value) is not None:
             self.maps["grad"].update(value)
             texts = self.captions["grad"]
-            lines = stat_lines(texts[0].get_text().split(" ")[0], value)
+            lines = stat_lines(texts[0].get_text().split(" ")[0], value, self.stats)
             while len(texts) < len(lines):  # more words than before: one more line
                 extra = texts[0]
                 texts.append(extra.axes.text(
@@ -489,9 +526,10 @@ class FrameRenderer:
             [arrowhead(r[-1], r[-2]) for r in routes], facecolors=COLORS["edge_unused"],
             edgecolors="none",
         ))
-        w, h = geo.box
+        w = geo.box[0]
         ops = [n for n in self.graph.forward_order]
-        outlines = [_rectangle(geo.centres[n], w - 4, h - 4) for n in ops]  # hidden once drawn
+        outlines = [_rectangle(geo.centres[n], w - 4, geo.height(n) - 4)  # hidden once drawn
+                    for n in ops]
         ax.add_collection(LineCollection(
             outlines, colors=COLORS["ghost"], linewidths=0.9, linestyles=(0, (3, 3))
         ))
@@ -570,9 +608,9 @@ class FrameRenderer:
             self._heads.draw(self._renderer)
 
     def _draw_rings(self, nodes: Iterable[str], color: str) -> None:
-        w, h = self.geometry.box
-        rings = [_rectangle(self.geometry.centres[n], w + 7, h + 7) for n in nodes
-                 if n in self.geometry.centres]
+        geo = self.geometry
+        rings = [_rectangle(geo.centres[n], geo.box[0] + 7, geo.height(n) + 7) for n in nodes
+                 if n in geo.centres]
         if rings:
             self._rings.set_segments(rings)
             self._rings.set_color(color)
@@ -641,7 +679,8 @@ class FrameRenderer:
             self._label.set_color(color)
             self._draw_edge_label(step, color)
         if step.note and step.focus:
-            (x, y), (_, h) = self.geometry.centres[step.focus[0]], self.geometry.box
+            node = step.focus[0]
+            (x, y), h = self.geometry.centres[node], self.geometry.height(node)
             below = y - h / 2 - 8 > self.geometry.footer + 14
             self._note.set_verticalalignment("top" if below else "bottom")
             half = px(step.note, 9) / 2 + 4
@@ -654,7 +693,8 @@ class FrameRenderer:
         """``upstream x local = contribution`` just above the node receiving it (the gap between
         columns is narrower than the label, so on the edge itself it would cover the boxes);
         on the edge when the node's running-sum note already takes the space above."""
-        (x, y), (_, h) = self.geometry.centres[step.focus[0]], self.geometry.box
+        node = step.focus[0]
+        (x, y), h = self.geometry.centres[node], self.geometry.height(node)
         note_above = bool(step.note) and not y - h / 2 - 8 > self.geometry.footer + 14
         if step.focus and not note_above and y + h / 2 + 30 < self.size[1] - 40:
             half = px(step.edge_label, 9.5, bold=True) / 2 + 4
