@@ -120,6 +120,125 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:  # noqa: A002
     return functions.Where.apply(condition.data, input, other)
 
 
+def sin(input: Tensor) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "sin").sin()
+
+
+def cos(input: Tensor) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "cos").cos()
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001, A002
+    return _tensor_argument(input, "abs").abs()
+
+
+def sqrt(input: Tensor) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "sqrt").sqrt()
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A001, A002
+    """Every number of ``input`` cut to [min, max] (either bound may be left out)."""
+    return _tensor_argument(input, "clamp").clamp(min=min, max=max)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The larger of two tensors, number by number (ties share the gradient)."""
+    return _tensor_argument(input, "maximum").maximum(
+        _tensor_argument(other, "maximum", "other", 2))
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The smaller of two tensors, number by number (ties share the gradient)."""
+    return _tensor_argument(input, "minimum").minimum(
+        _tensor_argument(other, "minimum", "other", 2))
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """The largest number; with ``dim`` a (values, indices) pair; with a tensor, ``maximum``."""
+    if isinstance(dim, Tensor):
+        return maximum(input, dim)
+    return _tensor_argument(input, "max").max(dim=dim, keepdim=keepdim)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """The smallest number; with ``dim`` a (values, indices) pair; with a tensor, ``minimum``."""
+    if isinstance(dim, Tensor):
+        return minimum(input, dim)
+    return _tensor_argument(input, "min").min(dim=dim, keepdim=keepdim)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "argmax").argmax(dim=dim, keepdim=keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "argmin").argmin(dim=dim, keepdim=keepdim)
+
+
+def var(input: Tensor, dim: Any = None, *, correction: float = 1,  # noqa: A002
+        keepdim: bool = False) -> Tensor:
+    return _tensor_argument(input, "var").var(dim, correction=correction, keepdim=keepdim)
+
+
+def std(input: Tensor, dim: Any = None, *, correction: float = 1,  # noqa: A002
+        keepdim: bool = False) -> Tensor:
+    return _tensor_argument(input, "std").std(dim, correction=correction, keepdim=keepdim)
+
+
+def _tensor_list(tensors: Any, function: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, list | tuple):
+        raise TypeError(
+            f"ag.{function}(): argument 'tensors' (position 1) must be a list or tuple of "
+            f"Tensors, not {type(tensors).__name__}."
+        )
+    if not tensors:
+        raise ValueError(f"ag.{function}(): expected a non-empty list of Tensors.")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"ag.{function}(): expected Tensor as element {i} in argument 'tensors', but got "
+                f"{type(t).__name__}. Wrap numbers or lists first with ag.tensor(...)."
+            )
+    return list(tensors)
+
+
+def cat(tensors: Any, dim: int = 0) -> Tensor:
+    """The tensors joined along ``dim`` (their other sizes must match)."""
+    tensors = _tensor_list(tensors, "cat")
+    ndim = tensors[0].ndim
+    for t in tensors:
+        if t.ndim != ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape))
+                                 if i != functions.normalize_dim(dim, ndim, "cat")):
+            raise ShapeError(
+                f"ag.cat(): sizes of tensors must match except in dimension {dim}, got shapes "
+                f"{[tuple(x.shape) for x in tensors]}."
+            )
+    return functions.Cat.apply(*tensors, dim=dim)
+
+
+def stack(tensors: Any, dim: int = 0) -> Tensor:
+    """The tensors (all of one shape) put side by side along a new dimension ``dim``."""
+    tensors = _tensor_list(tensors, "stack")
+    if len({tuple(t.shape) for t in tensors}) > 1:
+        raise ShapeError(
+            f"ag.stack(): expects each tensor to be equal size, got shapes "
+            f"{[tuple(x.shape) for x in tensors]}."
+        )
+    return functions.Stack.apply(*tensors, dim=dim)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "flatten").flatten(start_dim, end_dim)
+
+
+def squeeze(input: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "squeeze").squeeze(dim)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    return _tensor_argument(input, "unsqueeze").unsqueeze(dim)
+
+
 def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
@@ -161,10 +280,12 @@ def load_ipython_extension(ipython: Any) -> None:
 __all__ = [
     "AutogradError", "BackwardError", "CudaUnavailableError", "DType", "DTypeError",
     "DeviceError", "Function", "GradcheckError", "GraphFreedError", "InPlaceError",
-    "ShapeError", "Tensor", "arange", "autograd", "backend", "bool_", "cuda", "device",
-    "enable_grad", "exp", "float32", "float64", "from_numpy", "full", "full_like", "functions",
-    "grad", "gradcheck", "int32", "int64", "is_grad_enabled", "is_tensor", "linspace", "log",
-    "log_softmax", "manual_seed", "matmul", "mean", "no_grad", "ones", "ones_like", "rand",
-    "randn", "randn_like", "relu", "sigmoid", "softmax", "sum", "tanh", "tensor", "where",
-    "zeros", "zeros_like",
+    "ShapeError", "Tensor", "abs", "arange", "argmax", "argmin", "autograd", "backend",
+    "bool_", "cat", "clamp", "cos", "cuda", "device", "enable_grad", "exp", "flatten",
+    "float32", "float64", "from_numpy", "full", "full_like", "functions", "grad", "gradcheck",
+    "int32", "int64", "is_grad_enabled", "is_tensor", "linspace", "log", "log_softmax",
+    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "ones",
+    "ones_like", "rand", "randn", "randn_like", "relu", "sigmoid", "sin", "softmax", "sqrt",
+    "squeeze", "stack", "std", "sum", "tanh", "tensor", "unsqueeze", "var", "where", "zeros",
+    "zeros_like",
 ]

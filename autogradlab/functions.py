@@ -398,6 +398,229 @@ class ReLU(Elementwise):
         return "ReluBackward0"  # PyTorch's spelling
 
 
+class Sin(Elementwise):
+    """``sin(a)``: local derivative cos(a)."""
+
+    symbol = "sin"
+    formulas = ("d sin(a)/da = cos(a)",)
+
+    def forward(self, a: Array) -> Array:
+        self.save_for_backward(a)
+        return xp_of(a).sin(a)
+
+    def local_derivatives(self) -> tuple[Array]:
+        (a,) = self.saved_tensors
+        return (xp_of(a).cos(a),)
+
+
+class Cos(Elementwise):
+    """``cos(a)``: local derivative -sin(a)."""
+
+    symbol = "cos"
+    formulas = ("d cos(a)/da = -sin(a)",)
+
+    def forward(self, a: Array) -> Array:
+        self.save_for_backward(a)
+        return xp_of(a).cos(a)
+
+    def local_derivatives(self) -> tuple[Array]:
+        (a,) = self.saved_tensors
+        return (-xp_of(a).sin(a),)
+
+
+class Abs(Elementwise):
+    """``|a|``: local derivative sign(a): 1, -1, and 0 at a = 0 (as in PyTorch)."""
+
+    symbol = "abs"
+    formulas = ("d|a|/da = sign(a)",)
+
+    def forward(self, a: Array) -> Array:
+        self.save_for_backward(a)
+        return xp_of(a).abs(a)
+
+    def local_derivatives(self) -> tuple[Array]:
+        a = raw(self.saved_tensors[0])
+        return (xp_of(a).sign(a),)
+
+
+class Sqrt(Elementwise):
+    """``sqrt(a)``: local derivative 1 / (2 sqrt(a)), computed from the output."""
+
+    symbol = "sqrt"
+    formulas = ("d sqrt(a)/da = 1 / (2 sqrt(a))",)
+
+    def forward(self, a: Array) -> Array:
+        out = xp_of(a).sqrt(a)
+        self.save_for_backward(out)
+        return out
+
+    def local_derivatives(self) -> tuple[Array]:
+        (out,) = self.saved_tensors
+        return (0.5 / out,)
+
+
+def _mask(condition: Array, like: Array) -> Array:
+    """A true/false array as 1.0/0.0 in ``like``'s dtype (a constant: it has no gradient)."""
+    like = raw(like)
+    return xp_of(like).astype(condition, like.dtype)
+
+
+class Clamp(Elementwise):
+    """``a.clamp(min, max)``: ``a`` cut to [min, max]. Local derivative 1 inside (the ends
+    included, as in PyTorch), 0 where a bound took over; a tensor bound gets the gradient
+    where it took over."""
+
+    symbol = "clamp"
+    formulas = ("d clamp(a)/da = 1 if min <= a <= max else 0", "1 where a < min", "1 where a > max")
+
+    def forward(self, a: Array, low: Any = None, high: Any = None) -> Array:
+        if low is None and high is None:
+            raise ValueError("clamp needs at least one of min= and max=.")
+        self.save_for_backward(a, low, high)
+        xp, out = xp_of(a), a
+        if low is not None:
+            out = xp.maximum(out, low)
+        if high is not None:
+            out = xp.minimum(out, high)
+        return out
+
+    def name(self) -> str:
+        bounds = self.inputs[1:]
+        return "ClampBackward0" if any(hasattr(b, "shape") for b in bounds) else "ClampBackward1"
+
+    def local_derivatives(self) -> tuple[Any, Any, Any]:
+        a, low, high = (raw(v) for v in self.saved_tensors)
+        above = (a >= low) if low is not None else a == a
+        below = (a <= high) if high is not None else a == a
+        d_low = _mask(~above, a) if low is not None else None
+        d_high = _mask(above & ~below, a) if high is not None else None
+        return _mask(above & below, a), d_low, d_high
+
+
+class Maximum(Elementwise):
+    """``maximum(a, b)``: the gradient goes to the larger one; on a tie each gets half (PyTorch)."""
+
+    symbol = "maximum"
+    formulas = ("1 where a > b, 1/2 where a == b", "1 where b > a, 1/2 where a == b")
+    bigger = True
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.save_for_backward(a, b)
+        xp = xp_of(a, b)
+        return xp.maximum(a, b) if self.bigger else xp.minimum(a, b)
+
+    def local_derivatives(self) -> tuple[Array, Array]:
+        a, b = (raw(v) for v in self.saved_tensors)
+        like = a if hasattr(a, "shape") else b
+        wins = _mask(a > b if self.bigger else a < b, like)
+        tie = _mask(a == b, like) * 0.5
+        return wins + tie, (1.0 - wins - tie)
+
+
+class Minimum(Maximum):
+    """``minimum(a, b)``: the gradient goes to the smaller one; on a tie each gets half."""
+
+    symbol = "minimum"
+    formulas = ("1 where a < b, 1/2 where a == b", "1 where b < a, 1/2 where a == b")
+    bigger = False
+
+
+class LeakyRelu(Elementwise):
+    """``leaky_relu(a) = a if a > 0 else slope * a``: local derivative 1 or ``slope``."""
+
+    symbol = "leaky_relu"
+    formulas = ("d/da = 1 if a > 0 else negative_slope",)
+
+    def forward(self, a: Array, negative_slope: float = 0.01) -> Array:
+        self.save_for_backward(a)
+        self.slope = negative_slope
+        return xp_of(a).where(a > 0, a, a * negative_slope)
+
+    def local_derivatives(self) -> tuple[Array]:
+        a = raw(self.saved_tensors[0])
+        positive = _mask(a > 0, a)
+        return (positive + self.slope * (1.0 - positive),)
+
+
+def _erf_array(x: Array) -> Array:
+    """The error function on plain arrays (NumPy has none), accurate to about 1e-14.
+
+    Near 0 its Taylor series, 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1)); beyond |x| = 3 the
+    continued fraction erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))).
+    """
+    xp = xp_of(x)
+    small = xp.where(xp.abs(x) < 3.0, x, 0.0)
+    term, total = small, small
+    for n in range(1, 60):
+        term = -term * small * small / n
+        total = total + term / (2 * n + 1)
+    series = total * (2.0 / math.sqrt(math.pi))
+    big = xp.where(xp.abs(x) < 3.0, 3.0, xp.abs(x))
+    fraction = big
+    for k in range(80, 0, -1):
+        fraction = big + (k / 2.0) / fraction
+    tail = 1.0 - xp.exp(-big * big) / (math.sqrt(math.pi) * fraction)
+    return xp.where(xp.abs(x) < 3.0, series, xp.where(x < 0, -tail, tail))
+
+
+def erf(x: Any) -> Any:
+    """erf on arrays, or (under create_graph) a differentiable ``Erf`` node on Tensors."""
+    return Erf.apply(x) if isinstance(x, Tensor) else _erf_array(x)
+
+
+class Erf(Elementwise):
+    """``erf(a)``: local derivative 2/sqrt(pi) * exp(-a**2)."""
+
+    symbol = "erf"
+    formulas = ("d erf(a)/da = 2/sqrt(pi) exp(-a^2)",)
+
+    def forward(self, a: Array) -> Array:
+        self.save_for_backward(a)
+        return _erf_array(a)
+
+    def local_derivatives(self) -> tuple[Array]:
+        (a,) = self.saved_tensors
+        return (xp_of(a).exp(-a * a) * (2.0 / math.sqrt(math.pi)),)
+
+
+def sigmoid(x: Any) -> Any:
+    """The logistic function on arrays (stably), or a ``Sigmoid`` node on Tensors."""
+    return Sigmoid.apply(x) if isinstance(x, Tensor) else Sigmoid().forward(x)
+
+
+GELU_K = math.sqrt(2.0 / math.pi)
+
+
+class Gelu(Elementwise):
+    """``gelu(a) = a * Phi(a)``, Phi the normal distribution's CDF: local derivative
+    Phi(a) + a * phi(a). ``approximate='tanh'`` uses Phi(a) ~ (1 + tanh(k (a + 0.044715 a^3)))/2."""
+
+    symbol = "gelu"
+    formulas = ("d gelu(a)/da = Phi(a) + a * phi(a)",)
+
+    def forward(self, a: Array, approximate: str = "none") -> Array:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"approximate must be 'none' or 'tanh', not {approximate!r}.")
+        self.save_for_backward(a)
+        self.approximate = approximate
+        return a * self.cdf(a)
+
+    def cdf(self, a: Any) -> Any:
+        if self.approximate == "tanh":
+            return 0.5 * (1.0 + xp_of(a).tanh(GELU_K * (a + 0.044715 * a * a * a)))
+        return 0.5 * (1.0 + erf(a * (1.0 / math.sqrt(2.0))))
+
+    def local_derivatives(self) -> tuple[Array]:
+        (a,) = self.saved_tensors
+        xp = xp_of(a)
+        if self.approximate == "tanh":
+            t = xp.tanh(GELU_K * (a + 0.044715 * a * a * a))
+            slope = GELU_K * (1.0 + 3 * 0.044715 * a * a)
+            return (0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * slope,)
+        density = xp.exp(-0.5 * a * a) * (1.0 / math.sqrt(2.0 * math.pi))
+        return (self.cdf(a) + a * density,)
+
+
 # ============================================================================================
 # Matrix multiplication
 # ============================================================================================
@@ -630,6 +853,53 @@ class Min(Max):
     pick = "min"
 
 
+class Var(Node):
+    """``a.var(dim, correction=1)``: sum((a - mean)^2) / (n - correction).
+    Local derivative 2 (a - mean) / (n - correction) (the mean's own change sums to 0)."""
+
+    symbol = "var"
+    formulas = ("d var(a)/da = 2 (a - mean) / (n - correction)",)
+
+    def forward(self, a: Array, dim: Axis = None, keepdim: bool = False,
+                correction: float = 1) -> Array:
+        xp = xp_of(a)
+        self.axes, self.keepdim, self.shape = normalize_axes(dim, a.ndim), keepdim, shape_of(a)
+        count = math.prod(self.shape[i] for i in self.axes) if self.shape else 1
+        self.divisor = count - correction
+        centred = a - xp.mean(a, axis=self.axes, keepdims=True)
+        out = xp.sum(centred * centred, axis=self.axes, keepdims=keepdim) / self.divisor
+        self.save_for_backward(a, out)
+        return self.finish(out)
+
+    def finish(self, var: Array) -> Array:
+        return var
+
+    def centred(self) -> Array:
+        a = self.saved_tensors[0]
+        return a - xp_of(a).mean(a, axis=self.axes, keepdims=True)
+
+    def backward(self, grad: Array) -> tuple[Array]:
+        spread = expand_reduced(grad * (2.0 / self.divisor), self.axes, self.keepdim, self.shape)
+        return (spread * self.centred(),)
+
+
+class Std(Var):
+    """``a.std(dim, correction=1)``: sqrt(var). Local derivative (a - mean) / ((n - c) std)."""
+
+    symbol = "std"
+    formulas = ("d std(a)/da = (a - mean) / ((n - correction) std)",)
+
+    def finish(self, var: Array) -> Array:
+        out = xp_of(var).sqrt(var)
+        self.save_for_backward(self.saved[0], out)
+        return out
+
+    def backward(self, grad: Array) -> tuple[Array]:
+        out = self.saved_tensors[1]
+        spread = expand_reduced(grad / (out * self.divisor), self.axes, self.keepdim, self.shape)
+        return (spread * self.centred(),)
+
+
 # ============================================================================================
 # Shape operations: they move numbers around, so backward moves the gradient back
 # ============================================================================================
@@ -711,6 +981,43 @@ class Permute(Node):
     def backward(self, grad: Array) -> tuple[Array]:
         inverse = tuple(sorted(range(len(self.axes)), key=self.axes.__getitem__))
         return (xp_of(grad).permute_dims(grad, inverse),)
+
+
+class Cat(Node):
+    """``ag.cat(tensors, dim)``: tensors joined along ``dim``; each gets its slice of the
+    gradient back."""
+
+    symbol = "cat"
+    formulas = ("each input gets its own slice of the gradient",)
+
+    def forward(self, *arrays: Array, dim: int = 0) -> Array:
+        self.dim = normalize_dim(dim, arrays[0].ndim, "cat")
+        self.sizes = [a.shape[self.dim] for a in arrays]
+        return xp_of(*arrays).concat(arrays, axis=self.dim)
+
+    def backward(self, grad: Array) -> list[Array | None]:
+        grads, start = [], 0
+        for size, needed in zip(self.sizes, self.needs_grad):
+            key = (slice(None),) * self.dim + (slice(start, start + size),)
+            grads.append(grad[key] if needed else None)
+            start += size
+        return grads
+
+
+class Stack(Node):
+    """``ag.stack(tensors, dim)``: tensors put side by side along a new axis ``dim``; each gets
+    its own slice of the gradient back."""
+
+    symbol = "stack"
+    formulas = ("each input gets its own slice of the gradient",)
+
+    def forward(self, *arrays: Array, dim: int = 0) -> Array:
+        self.dim = normalize_dim(dim, arrays[0].ndim, "stack", extra=1)
+        return xp_of(*arrays).stack(arrays, axis=self.dim)
+
+    def backward(self, grad: Array) -> list[Array | None]:
+        return [grad[(slice(None),) * self.dim + (i,)] if needed else None
+                for i, needed in enumerate(self.needs_grad)]
 
 
 def _is_advanced(key: Any) -> bool:
@@ -862,6 +1169,58 @@ class NllLoss(Node):
             return -xp_of(grad).expand_dims(grad, axis=1) * self.one_hot, None
         n = self.one_hot.shape[0] if self.reduction == "mean" else 1
         return (grad / -n) * self.one_hot, None
+
+
+def _reduce(values: Array, reduction: str) -> Array:
+    xp = xp_of(values)
+    if reduction == "none":
+        return values
+    return xp.mean(values) if reduction == "mean" else xp.sum(values)
+
+
+class MseLoss(Node):
+    """``mse_loss(a, b)``: mean((a - b)^2). Local derivatives 2 (a - b) / N and -2 (a - b) / N."""
+
+    symbol = "mse_loss"
+    formulas = ("dL/da = 2 (a - b) / N", "dL/db = -2 (a - b) / N")
+
+    def forward(self, a: Array, b: Array, reduction: str = "mean") -> Array:
+        self.save_for_backward(a, b)
+        self.reduction, self.shape = reduction, shape_of(a)
+        diff = a - b
+        return _reduce(diff * diff, reduction)
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        a, b = self.saved_tensors
+        n = math.prod(self.shape) if self.reduction == "mean" else 1
+        if self.reduction != "none":
+            grad = expand_reduced(grad, tuple(range(len(self.shape))), False, self.shape)
+        d = (a - b) * grad * (2.0 / n)
+        return (d if self.needs_grad[0] else None), (-d if self.needs_grad[1] else None)
+
+
+class BinaryCrossEntropyWithLogits(Node):
+    """``binary_cross_entropy_with_logits(x, y)``: -[y log s + (1-y) log(1-s)], s = sigmoid(x),
+    computed stably as max(x, 0) - x*y + log(1 + exp(-|x|)). Local derivatives s - y and -x."""
+
+    symbol = "bce_with_logits"
+    formulas = ("dL/dx = (sigmoid(x) - y) / N", "dL/dy = -x / N")
+
+    def forward(self, x: Array, y: Array, reduction: str = "mean") -> Array:
+        xp = xp_of(x, y)
+        self.save_for_backward(x, y)
+        self.reduction, self.shape = reduction, shape_of(x)
+        losses = xp.maximum(x, 0.0) - x * y + xp.log1p(xp.exp(-xp.abs(x)))
+        return _reduce(losses, reduction)
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        x, y = self.saved_tensors
+        n = math.prod(self.shape) if self.reduction == "mean" else 1
+        if self.reduction != "none":
+            grad = expand_reduced(grad, tuple(range(len(self.shape))), False, self.shape)
+        grad = grad * (1.0 / n)
+        return ((sigmoid(x) - y) * grad if self.needs_grad[0] else None,
+                -x * grad if self.needs_grad[1] else None)
 
 
 # ============================================================================================

@@ -473,6 +473,37 @@ class Tensor:
     def log_softmax(self, dim: int) -> Tensor:
         return F.LogSoftmax.apply(self, dim=dim)
 
+    def sin(self) -> Tensor:
+        return F.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return F.Cos.apply(self)
+
+    def abs(self) -> Tensor:
+        return F.Abs.apply(self)
+
+    def __abs__(self) -> Tensor:
+        return F.Abs.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return F.Sqrt.apply(self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002  (PyTorch's names)
+        """Every number cut to [min, max] (either bound may be left out; tensors are allowed)."""
+        if min is None and max is None:
+            raise ValueError("clamp(): at least one of 'min' and 'max' must be given.")
+        return F.Clamp.apply(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: Tensor) -> Tensor:
+        """The larger of the two, number by number (broadcasting as for ``+``)."""
+        return F.Maximum.apply(self, _operand(other, self, "maximum"))
+
+    def minimum(self, other: Tensor) -> Tensor:
+        """The smaller of the two, number by number (broadcasting as for ``+``)."""
+        return F.Minimum.apply(self, _operand(other, self, "minimum"))
+
     # -- reductions ------------------------------------------------------------------------------
 
     def sum(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
@@ -502,8 +533,39 @@ class Tensor:
         if dim is None:
             found = xp.argmax(xp.reshape(self.data, (-1,)))
         else:
+            dim = F.normalize_dim(dim, self.ndim, "argmax")
             found = xp.argmax(self.data, axis=dim, keepdims=keepdim)
         return Tensor._from_op(backend.namespace_of(found).ensure_array(found), None)
+
+    def min(self, dim: int | None = None, keepdim: bool = False) -> Tensor | MaxResult:
+        """The smallest number; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+        if dim is not None and not isinstance(dim, int):
+            raise TypeError(
+                f"min(dim=...) takes one dimension (an int), not {dim!r}, as in PyTorch."
+            )
+        values = F.Min.apply(self, dim=dim, keepdim=keepdim)
+        if dim is None:
+            return values
+        return MaxResult(values, self.argmin(dim=dim, keepdim=keepdim))
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        xp = backend.namespace_of(self.data).xp
+        if dim is None:
+            found = xp.argmin(xp.reshape(self.data, (-1,)))
+        else:
+            dim = F.normalize_dim(dim, self.ndim, "argmin")
+            found = xp.argmin(self.data, axis=dim, keepdims=keepdim)
+        return Tensor._from_op(backend.namespace_of(found).ensure_array(found), None)
+
+    def var(self, dim: int | tuple[int, ...] | None = None, *, correction: float = 1,
+            keepdim: bool = False) -> Tensor:
+        """The variance: sum((t - mean)^2) / (n - correction) (``correction=0``: divide by n)."""
+        return F.Var.apply(self, dim=dim, keepdim=keepdim, correction=correction)
+
+    def std(self, dim: int | tuple[int, ...] | None = None, *, correction: float = 1,
+            keepdim: bool = False) -> Tensor:
+        """The standard deviation: ``sqrt(var(...))``."""
+        return F.Std.apply(self, dim=dim, keepdim=keepdim, correction=correction)
 
     # -- shapes ----------------------------------------------------------------------------------
 

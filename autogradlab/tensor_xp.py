@@ -92,6 +92,28 @@ def cos(x: Tensor) -> Tensor:
     return x.cos()
 
 
+def abs(x: Tensor) -> Tensor:  # noqa: A001
+    return x.abs()
+
+
+def erf(x: Tensor) -> Tensor:
+    return F.Erf.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    like = a if isinstance(a, Tensor) else b
+    return F.Maximum.apply(_constant(a, like), _constant(b, like))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    like = a if isinstance(a, Tensor) else b
+    return F.Minimum.apply(_constant(a, like), _constant(b, like))
+
+
 def zeros_like(x: Tensor) -> Tensor:
     return Tensor._from_op(namespace_of(x._data).xp.zeros_like(x._data), None)
 

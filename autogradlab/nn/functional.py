@@ -32,6 +32,17 @@ def sigmoid(x: Tensor) -> Tensor:
     return _ops.Sigmoid.apply(x)
 
 
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where positive, ``negative_slope * x`` elsewhere: a ReLU that never goes flat."""
+    return _ops.LeakyRelu.apply(x, negative_slope=negative_slope)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)`` (Phi: the normal distribution's CDF, via erf); ``approximate='tanh'`` uses
+    PyTorch's tanh formula instead."""
+    return _ops.Gelu.apply(x, approximate=approximate)
+
+
 def softmax(x: Tensor, dim: int) -> Tensor:
     """Numbers along ``dim`` turned into probabilities (positive, summing to 1), stably."""
     return _ops.Softmax.apply(x, dim=dim)
@@ -81,13 +92,46 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
             f"them, e.g. target.reshape({', '.join(map(str, input.shape)) or '()'})"
             + (" or input.squeeze(1)." if input.ndim == 2 and input.shape[1] == 1 else ".")
         )
-    diff = input - target
-    squared = diff * diff
-    if reduction == "mean":
-        return squared.mean()
-    if reduction == "sum":
-        return squared.sum()
-    return squared
+    return _ops.MseLoss.apply(input, target, reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean absolute error ``mean(|input - target|)``: built from ``abs`` and ``mean``, as in
+    PyTorch (so the last node is ``MeanBackward0``). Shapes must match, as for ``mse_loss``."""
+    check_reduction(reduction)
+    _check_same_float_shapes("l1_loss", input, target)
+    losses = (input - target).abs()
+    if reduction == "none":
+        return losses
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A002
+                                     reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of raw scores ``input`` against 0/1 (or probability) ``target``.
+
+    ``-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]``, computed stably from the logits in one
+    node (``BinaryCrossEntropyWithLogitsBackward0``): never log(0), even for huge logits. Pass the
+    last layer's raw output, not its sigmoid. Shapes must match (PyTorch requires it too).
+    """
+    check_reduction(reduction)
+    _check_same_float_shapes("binary_cross_entropy_with_logits", input, target)
+    return _ops.BinaryCrossEntropyWithLogits.apply(input, target, reduction=reduction)
+
+
+def _check_same_float_shapes(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    _check_tensors(name, input, target)
+    if not target.dtype.is_floating_point:
+        raise DTypeError(
+            f"{name} needs a floating-point target, but the target has dtype "
+            f"{target.dtype.name}. Convert it with target.float()."
+        )
+    if input.shape != target.shape:
+        raise ShapeError(
+            f"{name} got input of shape {input.shape} and target of shape {target.shape}. They "
+            f"must match: broadcasting would compare every prediction with every target. "
+            f"Reshape one of them, e.g. target.reshape({', '.join(map(str, input.shape)) or '()'})."
+        )
 
 
 def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
