@@ -336,7 +336,7 @@ class Node:
         by this node, anything else as a constant."""
         by_identity = {id(x._data): x for x in self.inputs if isinstance(x, Tensor)}
         out: list[Any] = []
-        for value in self.saved_tensors:
+        for value in Node.saved_tensors.fget(self):  # type: ignore[attr-defined]  (the arrays)
             if value is self.value:
                 out.append(Tensor._from_op(value, self))
             elif id(value) in by_identity:

@@ -22,7 +22,8 @@ WHERE = {
                  "was."),
     "d": ("cuda", "loss: computed from tensors on the GPU, so it is on the GPU too (one number)."),
     "e": ("cpu", "loss.item(): a Python float, and Python numbers always live in host memory."),
-    "f": ("cpu", "model(Xg).detach().numpy(): a NumPy array, always in host memory (a copy)."),
+    "f": ("cpu", "model(Xg).detach().cpu().numpy(): a NumPy array, always in host memory "
+                 "(.cpu() made a copy; .numpy() alone refuses a GPU tensor, as in PyTorch)."),
 }
 _SPELLINGS = {"cpu": "cpu", "host": "cpu", "cuda": "cuda", "gpu": "cuda", "cuda:0": "cuda"}
 

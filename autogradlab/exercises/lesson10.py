@@ -19,11 +19,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _require_function_class(answer: Any, example: str) -> None:
-    from autogradlab.autograd import Function
+    from autogradlab.autograd import Function, Node
 
-    if not (isinstance(answer, type) and issubclass(answer, Function)):
+    if not (isinstance(answer, type) and issubclass(answer, Node | Function)):
         raise Wrong(f"the answer should be the class itself (answer = {example}, no brackets), a "
-                    f"subclass of Elementwise (or ag.Function); got {answer!r}.")
+                    f"subclass of Elementwise (or ag.autograd.Function); got {answer!r}.")
 
 
 def _run(answer: type, *values: np.ndarray) -> tuple[Any, list[Any]]:
