@@ -18,14 +18,28 @@ The layout is computed once, in the constructor, so nothing jumps between snapsh
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from ..viz.trace import Graph
 from ..viz.words import COLORS, NODE_COLORS
 from .frames import FrameRenderer, encode_png, fit
+
+
+def compact(graph: Graph) -> Graph:
+    """A copy of ``graph`` to lay out boxes of three short lines: each node holds one number
+    and its title is its name. The frames measure the text they will write to size the
+    boxes; a snapshot writes its own short lines, so it sizes them with these."""
+    small = graph.nx.copy()
+    for name, attrs in small.nodes(data=True):
+        attrs["value"] = np.float64(0.0)
+        attrs["grad"] = None
+        attrs["expression"] = name
+    return replace(graph, nx=small, backward_steps=[])
 
 
 def same_shape(a: Graph, b: Graph) -> bool:
@@ -44,6 +58,7 @@ class SnapshotRenderer(FrameRenderer):
     def __init__(self, graph: Graph) -> None:
         super().__init__(graph)
         self._background = None
+        self._with_lines = False  # boxes with three lines (name, value, gradient), or names only
         self._lines_seen: dict[tuple[str, int, str], Any] = {}  # (node, line, text) -> pixels
         self._line_chars = self.geometry.chars(self.geometry.fontsize * 0.92)
 
@@ -52,7 +67,8 @@ class SnapshotRenderer(FrameRenderer):
         self.canvas.restore_region(self._static)
         self._draw_edges(list(self.geometry.routes), COLORS["edge"], 1.4)
         nodes = list(self.geometry.centres)
-        if self.geometry.detail == 3:  # boxes and titles now; value and gradient lines later
+        self._with_lines = all(len(self._node(n).texts) == 3 for n in nodes)
+        if self._with_lines:  # boxes and titles now; value and gradient lines later
             for node in nodes:
                 artists = self._node(node)
                 artists.box.draw(self._renderer)
@@ -75,7 +91,7 @@ class SnapshotRenderer(FrameRenderer):
             self._draw_background()
         self.canvas.restore_region(self._background)
         nodes = list(self.geometry.centres)
-        if self.geometry.detail == 3:
+        if self._with_lines:
             for node in nodes:
                 value, grad = self._node(node).texts[1:3]
                 self._draw_line(node, value, fit(values.get(node, ""), self._line_chars))

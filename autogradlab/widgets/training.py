@@ -41,7 +41,7 @@ from ..tensor import Tensor
 from ..viz.trace import Graph, trace
 from ..viz.words import COLORS, number, value_line
 from .player import _PHASE_STYLE, GraphPlayer, _button, _image_layout
-from .snapshots import SnapshotRenderer, same_shape
+from .snapshots import SnapshotRenderer, compact, same_shape
 from .steps import grad_text, value_text
 
 #: the phases of one training step: (name shown, short badge on the frame, colour)
@@ -222,9 +222,11 @@ class TrainingPlayer(GraphPlayer):
 
     @staticmethod
     def _op_grads(graph: Graph) -> dict[str, str]:
-        """∂loss/∂node for the operations, from the engine's backward pass."""
-        return {n: grad_text(graph, n, graph.node(n)["grad"]) for n in graph.forward_order
-                if graph.node(n)["grad"] is not None}
+        """∂loss/∂node for the operations, from the engine's backward pass (a tensor's as its
+        norm, which fits in a box)."""
+        grads = {n: graph.node(n)["grad"] for n in graph.forward_order}
+        return {n: grad_text(graph, n, g) if np.size(g) == 1 else f"grad {_amount(g)}"
+                for n, g in grads.items() if g is not None}
 
     @staticmethod
     def _grads_sentence(params: Mapping[str, Tensor], grads: Mapping[int, Any]) -> str:
@@ -246,7 +248,7 @@ class TrainingPlayer(GraphPlayer):
         """
         params = self._parameters(graph)
         if self._renderer is None or not same_shape(self._renderer.graph, graph):
-            self._renderer = SnapshotRenderer(graph)
+            self._renderer = SnapshotRenderer(compact(graph))  # boxes sized for short lines
         values = {n: value_text(graph, n) for n in graph.nx.nodes}
         for name in params:
             now = (values_now or {}).get(name)
