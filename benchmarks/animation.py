@@ -130,5 +130,44 @@ def main() -> None:
         print(f"{name:<24}{value:8.2f} {unit:<3} budget {budget:g} {unit}: {verdict}")
 
 
+def acting() -> None:
+    """The learner acts (issue 14): an explore slider move on the README's 12-node graph
+    (budget 150 ms, median of 10 moves) and building the training player for two moons with a
+    2-16-16-2 network over 3 steps (budget 3 s)."""
+    from autogradlab.widgets import animate_training, explore
+
+    def readme(w1, w2, w3, w4, a):
+        b = w1 * a
+        c = w2 * a
+        d = w3 * b + w4 * c
+        L = (10 - d).sum()
+        return L
+
+    explorer = explore(readme, w1=3.0, w2=-1.0, w3=2.0, w4=4.0, a=2.0)
+    moves = []
+    for k in range(10):  # new values each time: every move draws new numbers
+        start = time.perf_counter()
+        explorer.set(a=2.0 + 0.37 * (k + 1))
+        moves.append(time.perf_counter() - start)
+    move = sorted(moves)[len(moves) // 2]
+
+    X, y = ag.data.moons(200)
+    ag.manual_seed(0)
+    model = ag.nn.Sequential(ag.nn.Linear(2, 16), ag.nn.ReLU(), ag.nn.Linear(16, 16),
+                             ag.nn.ReLU(), ag.nn.Linear(16, 2))
+    start = time.perf_counter()
+    animate_training(model, ag.nn.CrossEntropyLoss(), X, y,
+                     ag.optim.SGD(model.parameters(), lr=0.5), steps=3)
+    build = time.perf_counter() - start
+    print()
+    for name, value, budget, unit in (
+        (f"explore update ({len(explorer.graph)} nodes)", move * 1e3, 150, "ms"),
+        ("training player build (moons, 2-16-16-2, 3 steps)", build, 3, "s"),
+    ):
+        verdict = "ok" if value <= budget else "OVER BUDGET"
+        print(f"{name:<52}{value:8.2f} {unit:<3} budget {budget:g} {unit}: {verdict}")
+
+
 if __name__ == "__main__":
     main()
+    acting()
