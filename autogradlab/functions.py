@@ -547,8 +547,10 @@ def _erf_array(x: Array) -> Array:
 
     Near 0 its Taylor series, 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1)); beyond |x| = 3 the
     continued fraction erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))).
+    Computed in float64 (the series cancels digits near |x| = 3) and returned in x's dtype.
     """
-    xp = xp_of(x)
+    xp, dtype = xp_of(x), x.dtype
+    x = xp.astype(x, xp.float64)
     small = xp.where(xp.abs(x) < 3.0, x, 0.0)
     term, total = small, small
     for n in range(1, 60):
@@ -560,7 +562,7 @@ def _erf_array(x: Array) -> Array:
     for k in range(80, 0, -1):
         fraction = big + (k / 2.0) / fraction
     tail = 1.0 - xp.exp(-big * big) / (math.sqrt(math.pi) * fraction)
-    return xp.where(xp.abs(x) < 3.0, series, xp.where(x < 0, -tail, tail))
+    return xp.astype(xp.where(xp.abs(x) < 3.0, series, xp.where(x < 0, -tail, tail)), dtype)
 
 
 def erf(x: Any) -> Any:
