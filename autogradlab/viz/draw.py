@@ -390,7 +390,8 @@ def _insets(ax: Axes, attrs: Mapping[str, Any], geometry: _Geometry, left: float
         if width:
             size_x, size_y = width / geometry.x_unit, height / geometry.y_unit
             artists += heatmap(ax, attrs[key], (left, left + size_x, bottom, bottom + size_y),
-                               scales[key], STYLE["fontsize"] * 0.8 * scale)
+                               scales[key], max(STYLE["fontsize"] * 0.8 * scale,
+                                                words.MIN_FONT_PX * 0.72))
         left += (width + 0.1) / geometry.x_unit
     return [a for a in artists if hasattr(a, "get_array")]
 

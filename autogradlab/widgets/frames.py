@@ -142,6 +142,7 @@ class Geometry:
         columns = max(xs) - min(xs) + 1
         rows = max(ys) - min(ys) + 1
         room = _vertical_room(lay.positions, rows)
+        totals = _totals(graph)
         maps = heatmaps and len(graph) <= HEATMAP_NODES
         choice = None
         sizes = ((width, height), (int(width * 1.2), int(height * 1.2)),
@@ -157,7 +158,8 @@ class Geometry:
         tries += [(1, size, points, 0.0) for size in sizes for points in (FONT_PT, 8, MIN_PT)]
         for detail, size, points, side in tries:
             footer = _footer_height(legend, size[0])
-            looks = {n: _look(graph, n, detail, points, maps, side) for n in graph.nx}
+            looks = {n: _look(graph, n, detail, points, maps, side, totals.get(n, ()))
+                     for n in graph.nx}
             box_w = max(look.width for look in looks.values())
             box_h = max(look.height for look in looks.values() if not look.maps) if any(
                 not look.maps for look in looks.values()) else 0.0
@@ -222,9 +224,24 @@ def _vertical_room(positions: Mapping[str, Point], rows: float) -> dict[str, flo
     return room
 
 
+def _totals(graph: Graph) -> dict[str, list[Any]]:
+    """Every gradient each node will show: the running totals of the backward pass, then its
+    final gradient (a box must be wide enough for the longest of them)."""
+    totals: dict[str, list[Any]] = {}
+    for step in graph.backward_steps:
+        if step.kind == "accumulate" and step.total is not None:
+            totals.setdefault(step.target, []).append(step.total)
+    for node in graph.nx:
+        grad = graph.node(node).get("grad")
+        if grad is not None:
+            totals.setdefault(node, []).append(grad)
+    return totals
+
+
 def _look(graph: Graph, node: str, detail: int, points: float, maps: bool,
-          side: float = MAP_SIDE) -> NodeLook:
-    """A node's box contents at ``detail`` and ``points``, and the pixels they need."""
+          side: float = MAP_SIDE, totals: Sequence[Any] = ()) -> NodeLook:
+    """A node's box contents at ``detail`` and ``points``, and the pixels they need (for the
+    longest of the gradients ``totals`` it will show)."""
     attrs = graph.node(node)
     pad = 12.0
     if detail == 1:
@@ -236,15 +253,18 @@ def _look(graph: Graph, node: str, detail: int, points: float, maps: bool,
     if not tensor:
         lines = (words.value_line(value),
                  grad_text(graph, node, grad) if grad is not None else "")
-        widths = [px(heading, points, True)] + [px(t, points * 0.92) for t in lines]
+        shown = [*lines, *(grad_text(graph, node, t) for t in totals)]
+        widths = [px(heading, points, True)] + [px(t, points * 0.92) for t in shown]
         return NodeLook(heading, lines, False, max(widths) + pad, 3.3 * line_px(points))
     small = max(points * 0.92, MIN_PT)
     columns = []
-    for label, array in _columns(graph, node):
+    for k, (label, array) in enumerate(_columns(graph, node)):
         shown = array if array is not None else value
         map_w, map_h = map_px(shown, small, side)
-        texts = stat_lines(label, shown, detail == 3)
-        columns.append((max([map_w, *(px(t, small) for t in texts)]), map_h, len(texts)))
+        sets = [stat_lines(label, t, detail == 3) for t in ([shown] if k == 0 else
+                                                             [shown, *totals])]
+        widths = [px(t, small) for texts in sets for t in texts]
+        columns.append((max([map_w, *widths]), map_h, max(len(texts) for texts in sets)))
     width = max(px(heading, points, True), sum(c[0] for c in columns) + 10) + pad
     height = (line_px(points) + 4 + max(c[1] for c in columns) + 3
               + max(c[2] for c in columns) * line_px(small) + 8)
@@ -408,7 +428,7 @@ class _NodeArtists:
         for (key, lab, v), (map_w, map_h), width in zip(columns, sizes, widths):
             centre = left + width / 2
             extent = (centre - map_w / 2, centre + map_w / 2, maps_top - map_h, maps_top)
-            self.maps[key] = _Heatmap(ax, v, extent, renderer.scales[key], small * 0.95)
+            self.maps[key] = _Heatmap(ax, v, extent, renderer.scales[key], small)
             lines = stat_lines(lab, v, stats) if key == "value" else [lab]
             color = COLORS["text"] if key == "value" else COLORS["backward"]
             self.captions[key] = [
@@ -446,7 +466,7 @@ class _NodeArtists:
                 text.set_text(line)
             self.grad_known = True
         elif self.grad is not None:
-            self.grad.set_text(fit(label, self._chars))
+            self.grad.set_text(label)  # the box was measured for the longest gradient
         else:
             self.box.set_edgecolor(COLORS["backward"])
             self.box.set_linewidth(2.2)
