@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import errno
 import hashlib
 import json
 import os
@@ -269,10 +270,62 @@ def _parser() -> argparse.ArgumentParser:
                          help="start JupyterLab without opening a browser")
     lessons.add_argument("--no-open", action="store_true",
                          help="only copy the lessons; do not start JupyterLab")
-    lessons.add_argument("--port", type=int, default=None, help="port for JupyterLab")
+    lessons.add_argument("--port", type=_port, default=None, help="port for JupyterLab")
     lessons.add_argument("--ip", default="127.0.0.1",
                          help="address JupyterLab listens on (default 127.0.0.1)")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to 65535")
+    return port
+
+
+def _say(message: str) -> int:
+    """One line on stderr for a bad argument; the exit status for it (2, like argparse)."""
+    print(f"autogradlab lessons: {message}", file=sys.stderr)
+    return 2
+
+
+_TRY_ANOTHER = f"Give a folder you can write to, e.g. autogradlab lessons ~/{DEFAULT_DIR}"
+
+
+def _not_a_folder(folder: Path) -> str | None:
+    """Why ``folder`` cannot be a lessons folder because it, or a folder above it, is a file."""
+    for place in (folder, *folder.parents):
+        if place.exists() or place.is_symlink():
+            if place.is_dir():
+                return None
+            where = "" if place == folder else f" (it is inside {place}, which is a file)"
+            return (f"{folder} is a file, not a folder{where}. Give a folder name instead, "
+                    f"e.g. autogradlab lessons ~/{DEFAULT_DIR}")
+    return None
+
+
+def _write_problem(folder: Path, err: OSError) -> str:
+    """One line for an OSError met while writing the lessons folder: what, and what to do."""
+    place = err.filename or folder
+    code = err.errno
+    if code == errno.EROFS:
+        why = f"{folder} is on a read-only file system"
+    elif code in (errno.EACCES, errno.EPERM):
+        why = f"{folder} is read-only for you (permission denied on {place})"
+    elif code in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        return _not_a_folder(folder) or (
+            f"cannot use {place}: {err.strerror or err}. Move it out of the way, or give another "
+            f"folder, e.g. autogradlab lessons ~/{DEFAULT_DIR}")
+    elif code == errno.ENOSPC:
+        why = f"no space left on the disk that holds {folder}"
+    elif code == errno.ENOENT:
+        why = f"cannot create {folder} here (no such file or directory: {place})"
+    else:
+        why = f"cannot write to {folder} ({err.strerror or err})"
+    return f"{why}. {_TRY_ANOTHER}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,23 +341,42 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"autogradlab {__version__}")
         return 0
+    if args.command == "classroom-link":
+        from .classroom import main as classroom_link
+
+        return classroom_link(args)
     if args.command != "lessons":
         parser.print_help()
         return 0 if args.command is None else 2
 
-    folder = Path(args.dir).expanduser().resolve()
+    try:
+        folder = Path(args.dir).expanduser().resolve()
+    except RuntimeError as err:  # ~someone who does not exist
+        return _say(f"cannot find the home folder in {args.dir!r} "
+                    f"({str(err).rstrip('.')}). {_TRY_ANOTHER}")
+    except ValueError as err:  # a NUL byte in the name
+        return _say(f"{args.dir!r} is not a usable folder name ({err}). {_TRY_ANOTHER}")
+    except FileNotFoundError:  # the current folder was deleted under us
+        return _say(f"the current folder no longer exists, so {args.dir!r} cannot be found. "
+                    "Change to an existing folder (cd ~) and run the command again")
     if not shipped_lessons():
         print("autogradlab lessons: this installation ships no lessons "
               f"(looked in {shipped_lessons_dir()}).", file=sys.stderr)
         return 1
-    if args.list:
-        list_lessons(folder)
-        return 0
-    if args.reset:
-        reset_lesson(folder, args.reset)
-        print(f"Open it with: autogradlab lessons {args.dir}")
-        return 0
-    sync_lessons(folder)
+    problem = _not_a_folder(folder)
+    if problem:
+        return _say(problem)
+    try:
+        if args.list:
+            list_lessons(folder)
+            return 0
+        if args.reset:
+            reset_lesson(folder, args.reset)
+            print(f"Open it with: autogradlab lessons {args.dir}")
+            return 0
+        sync_lessons(folder)
+    except OSError as err:
+        return _say(_write_problem(folder, err))
     if args.no_open:
         print(f"Your lessons are in {folder}. Open them with: autogradlab lessons {args.dir}")
         return 0

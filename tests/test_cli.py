@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -257,3 +259,138 @@ def _stop(proc):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+# -- a folder that cannot be used: one line, exit status 2, no traceback (issue 11) ---------------
+
+_CLI = [sys.executable, "-c", "import sys; from autogradlab.cli import main; sys.exit(main())"]
+
+
+def _run_cli(args, user=None, timeout=60):
+    """The real command in a subprocess (optionally as another user through setpriv)."""
+    prefix = []
+    if user is not None:
+        prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run(prefix + _CLI + args, capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd="/")
+
+
+def _assert_one_line(result, *words):
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("autogradlab lessons: "), lines
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+def _nobody_can_run_python() -> bool:
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return False
+    try:
+        probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                sys.executable, "-c", "import autogradlab.cli"],
+                               capture_output=True, timeout=60, env=dict(
+                                   os.environ, PYTHONPATH=str(REPO)), cwd="/")
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+@pytest.mark.parametrize("option", [["--no-open"], ["--list"], ["--reset", "03"], []])
+def test_a_file_given_as_the_folder_says_so_in_one_line(upstream, launched, tmp_path, capsys,
+                                                       option):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    assert cli.main(["lessons", str(a_file), *option]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "is a file, not a folder" in err and "lessons ~/" in err
+    assert launched == [] and a_file.read_text() == "mine"
+    # Inside a file, too.
+    assert cli.main(["lessons", str(a_file / "sub"), *option]) == 2
+    assert f"inside {a_file}, which is a file" in capsys.readouterr().err
+
+
+def test_a_read_only_folder_says_so_in_one_line(upstream, launched, tmp_path, capsys,
+                                                monkeypatch):
+    """Read-only for this user (chmod) or on a read-only file system (EROFS), in process."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    real_copy = shutil.copyfile
+
+    def refuse(src, dst, *a, **k):
+        if Path(dst).parent == mine:
+            raise OSError(30, "Read-only file system", str(dst))
+        return real_copy(src, dst, *a, **k)
+
+    monkeypatch.setattr(cli.shutil, "copyfile", refuse)
+    for option in (["--no-open"], ["--reset", "03"], []):
+        assert cli.main(["lessons", str(mine), *option]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (f"autogradlab lessons: {mine} is on a read-only file system. Give a "
+                       "folder you can write to, e.g. autogradlab lessons ~/autogradlab-lessons")
+    assert launched == []
+
+    def deny(src, dst, *a, **k):
+        raise PermissionError(13, "Permission denied", str(dst))
+
+    monkeypatch.setattr(cli.shutil, "copyfile", deny)
+    assert cli.main(["lessons", str(mine)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"{mine} is read-only for you (permission denied" in err and "lessons ~/" in err
+
+
+def test_the_real_command_on_a_file_and_on_a_missing_home(tmp_path):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    _assert_one_line(_run_cli(["lessons", str(a_file), "--no-open"]), "is a file, not a folder")
+    _assert_one_line(_run_cli(["lessons", "~no-such-user-here/x", "--no-open"]), "home folder")
+
+
+def test_the_real_command_on_a_read_only_folder(tmp_path):
+    """A chmod 555 folder, as a user who does not own it (root: as nobody, through setpriv)."""
+    ro = Path(tempfile.mkdtemp(prefix="autogradlab-ro-", dir="/tmp"))
+    try:
+        os.chmod(ro, 0o555)
+        if os.geteuid() != 0:
+            result = _run_cli(["lessons", str(ro), "--no-open"])
+        elif _nobody_can_run_python():
+            result = _run_cli(["lessons", str(ro), "--no-open"], user=65534)
+        else:
+            pytest.skip("running as root without setpriv: chmod cannot make a folder read-only")
+        _assert_one_line(result, f"{ro} is read-only for you", "lessons ~/")
+        assert list(ro.iterdir()) == []
+    finally:
+        os.chmod(ro, 0o755)
+        shutil.rmtree(ro)
+
+
+def test_the_real_command_on_a_folder_not_even_root_can_write():
+    """/sys is read-only for root too (and /proc does not take new folders)."""
+    if os.geteuid() != 0:
+        pytest.skip("the chmod test covers non-root users")
+    if Path("/sys/kernel").is_dir() and not _can_write("/sys/kernel"):
+        _assert_one_line(_run_cli(["lessons", "/sys/kernel", "--no-open"]), "read-only")
+    if Path("/proc").is_dir():
+        _assert_one_line(_run_cli(["lessons", "/proc/autogradlab-lessons", "--no-open"]),
+                         "cannot create /proc/autogradlab-lessons")
+
+
+def _can_write(folder: str) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_a_bad_port_is_a_usage_error(upstream, launched, port, capsys):
+    with pytest.raises(SystemExit) as err:
+        cli.main(["lessons", "x", "--port", port])
+    assert err.value.code == 2
+    assert "is not a port: give a number from 1 to 65535" in capsys.readouterr().err
+    assert launched == []
