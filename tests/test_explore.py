@@ -3,6 +3,7 @@ are the engine's gradients, and the nudge readout agrees with them."""
 
 from __future__ import annotations
 
+import base64
 import math
 
 import numpy as np
@@ -130,3 +131,10 @@ def test_mistakes_are_explained():
 
 def test_ag_explore_is_the_public_name():
     assert ag.explore is explore
+
+
+def test_a_static_export_gets_the_picture_and_a_line_of_text(explorer):
+    bundle = explorer._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(explorer)
+    assert repr(explorer).endswith("L = 6.0)")
+    assert base64.b64decode(bundle["image/png"]) == explorer.frame.value

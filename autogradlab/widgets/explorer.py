@@ -28,6 +28,7 @@ Sliders run Python, so exploring needs a running kernel.
 
 from __future__ import annotations
 
+import base64
 import html
 import inspect
 import sys
@@ -260,6 +261,14 @@ class Explorer(widgets.VBox):
             lines.append(f"<b>{line}</b>" if key == moved else line)
         return ("<div style='font-size:13px;line-height:1.5;padding-left:12px'>"
                 + "<br>".join(lines) + "</div>")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget, plus the picture as a PNG and a one-line text where widgets cannot show
+        (a static export, GitHub), as the animation player does."""
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = repr(self)
+        bundle["image/png"] = base64.b64encode(self.frame.value).decode("ascii")
+        return bundle
 
     def __repr__(self) -> str:
         inputs = ", ".join(f"{k}={number(v)}" for k, v in self.values.items())
