@@ -1,6 +1,7 @@
 """The learner acts, in a real browser (JupyterLab in headless Debian Chromium): an explore slider
 redraws the graph and its gradients; predict mode diagnoses a wrong answer without moving on and
-moves on after a right one; the training player plays through its phases.
+moves on after a right one; the training player plays through its phases. Both players keep
+playing after the kernel is shut down (their playback is linked in the browser).
 
 Widgets are found by their own classes (``.autogradlab-explorer``, ``.autogradlab-predict``,
 ``.autogradlab-training``), never by "any image". Screenshots: tests/output/screenshots/.
@@ -107,8 +108,13 @@ def test_predict_diagnoses_a_wrong_answer_and_advances_on_a_right_one(lab, noteb
     right = wait_text_change(verdict, wrong, timeout_s=20)
     assert right.startswith("Right"), right
     assert wait_text_change(question, asked, timeout_s=20) != asked
-    wait_src_change(player, frame)  # the player moved on past the revealed step
+    moved = wait_src_change(player, frame)  # the player moved on past the revealed step
     lab.screenshot("predict-right")
+
+    # without a kernel, nothing checks answers, but Play still plays (client-side links)
+    assert lab.server.shutdown_all_kernels() == 1
+    player.locator(".widget-play button").first.click()
+    wait_src_change(player, moved)
 
 
 def visible_phase(player) -> str:
@@ -124,6 +130,7 @@ def visible_phase(player) -> str:
 def test_the_training_player_plays_through_its_phases(lab, notebooks):
     player = run(lab, f"{notebooks}/training.ipynb", ".autogradlab-training")
     assert visible_phase(player) == "forward"
+    assert lab.server.shutdown_all_kernels() == 1  # it plays in the browser alone
     first = visible_frame_src(player)
     player.locator(".widget-play button").first.click()
     wait_src_change(player, first)
