@@ -62,6 +62,12 @@ class SnapshotRenderer(FrameRenderer):
         self._lines_seen: dict[tuple[str, int, str], Any] = {}  # (node, line, text) -> pixels
         self._line_chars = self.geometry.chars(self.geometry.fontsize * 0.92)
 
+    def _legend_entries(self) -> list[tuple[str, str, str, str]]:
+        """The animation's legend without what belongs to a story told step by step (an
+        operation "still to run", "the forward step now"): a snapshot shows every node done."""
+        return [entry for entry in super()._legend_entries()
+                if entry[0] != "still to run" and not entry[0].startswith("blue:")]
+
     def _draw_background(self) -> None:
         """Edges, boxes and titles: what stays the same while the numbers change."""
         self.canvas.restore_region(self._static)
