@@ -76,6 +76,14 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     return grad
 
 
+def constant_for(value: Any, grad: Any) -> Any:
+    """A plain array (a mask, a one-hot) as a constant Tensor when ``grad`` is a Tensor
+    (create_graph), so that ``grad * value`` works for every array library, not only NumPy."""
+    if isinstance(grad, Tensor) and hasattr(value, "shape") and not isinstance(value, Tensor):
+        return Tensor._from_op(value, None)
+    return value
+
+
 def shape_of(value: Any) -> tuple[int, ...]:
     return tuple(getattr(value, "shape", ()))
 
@@ -122,7 +130,8 @@ class Elementwise(Node):
         input's own shape where the forward pass broadcast it."""
         grads = []
         for x, local, needed in zip(self.inputs, self.local_derivatives(), self.needs_grad):
-            grads.append(unbroadcast(grad * local, shape_of(x)) if needed else None)
+            grads.append(unbroadcast(grad * constant_for(local, grad), shape_of(x))
+                         if needed else None)
         return grads
 
 
@@ -844,7 +853,7 @@ class Max(Node):
     def backward(self, grad: Array) -> tuple[Array]:
         if self.dim is not None and not self.keepdim and self.shape:
             grad = xp_of(grad).expand_dims(grad, axis=self.axis)
-        return (grad * self.winners(),)
+        return (grad * constant_for(self.winners(), grad),)
 
 
 class Min(Max):
@@ -1167,10 +1176,11 @@ class NllLoss(Node):
         return -self.one_hot / n
 
     def backward(self, grad: Array) -> tuple[Array, None]:
+        one_hot = constant_for(self.one_hot, grad)
         if self.reduction == "none":
-            return -xp_of(grad).expand_dims(grad, axis=1) * self.one_hot, None
+            return -xp_of(grad).expand_dims(grad, axis=1) * one_hot, None
         n = self.one_hot.shape[0] if self.reduction == "mean" else 1
-        return (grad / -n) * self.one_hot, None
+        return (grad / -n) * one_hot, None
 
 
 def _reduce(values: Array, reduction: str) -> Array:
