@@ -878,11 +878,12 @@ class Var(Node):
         count = math.prod(self.shape[i] for i in self.axes) if self.shape else 1
         self.divisor = count - correction
         centred = a - xp.mean(a, axis=self.axes, keepdims=True)
-        out = xp.sum(centred * centred, axis=self.axes, keepdims=keepdim) / self.divisor
-        self.save_for_backward(a, out)
-        return self.finish(out)
+        self.save_for_backward(a)
+        return self.finish(xp.sum(centred * centred, axis=self.axes, keepdims=keepdim)
+                           / self.divisor)
 
     def finish(self, var: Array) -> Array:
+        """The result from the variance: the variance itself here, its square root in ``Std``."""
         return var
 
     def centred(self) -> Array:
@@ -902,7 +903,7 @@ class Std(Var):
 
     def finish(self, var: Array) -> Array:
         out = xp_of(var).sqrt(var)
-        self.save_for_backward(self.saved[0], out)
+        self.save_for_backward(self.saved[0], out)  # the input, and now the output too
         return out
 
     def backward(self, grad: Array) -> tuple[Array]:
