@@ -166,15 +166,8 @@ def _two_outputs():
     return x, y, z, w
 
 
-# The engine's part (a display-only backward pass from w, in autograd.recorded_events) comes
-# with autograd.record_note; until it has landed these three fail, as they do on the old code.
-ENGINE_PART = pytest.mark.xfail(
-    not hasattr(autograd, "record_note"), strict=True,
-    reason="needs the engine's display-only backward pass (autograd.record_note)",
-)
-
-
-@ENGINE_PART
+# The engine re-runs a display-only backward pass from w (autograd.recorded_events): no
+# .grad changes, and every view shows w's own gradients.
 def test_trace_of_w_shows_dw_dx():
     x, y, z, w = _two_outputs()
     graph = viz.trace(w, names={"x": x, "y": y, "w": w})
@@ -182,16 +175,14 @@ def test_trace_of_w_shows_dw_dx():
     assert x.grad.item() == pytest.approx(12.0)  # the view changed no .grad
 
 
-@ENGINE_PART
 def test_animate_w_shows_dw_dx():
     x, y, z, w = _two_outputs()
     player = GraphPlayer(w, names={"x": x, "y": y, "w": w})
     last = [c for s, c in zip(player.steps, _captions(player)) if s.kind == "backward"][-1]
-    assert re.search(r"∂w/∂x = 20\.0\b", last), last
-    assert "12.0" not in last
+    assert re.search(r"∂w/∂x = (.* = )?20\.0\b", last), last
+    assert "12.0" not in last and x.grad.item() == pytest.approx(12.0)
 
 
-@ENGINE_PART
 def test_explain_w_shows_dw_dx():
     x, y, z, w = _two_outputs()
     text = _explained(w, x, x=x, y=y, w=w)

@@ -25,7 +25,7 @@ import numpy as np
 from .. import autograd, backend
 from ..autograd import Created, Function, GradientAccumulated, GradientSent
 from ..tensor import Tensor
-from .words import summary
+from .words import is_summary, local_text, summary
 
 # names that IPython and Python put in a namespace and that are never the learner's variables
 _SKIP_NAMES = {"_", "__", "___", "Out", "In", "_ih", "_oh", "_dh"}
@@ -94,14 +94,30 @@ def summarize(array: np.ndarray) -> str:
     return summary(array)
 
 
+def host(value: Any) -> Any:
+    """A host (NumPy) copy of an engine array; a Summary (already on the host) as it is."""
+    if value is None or is_summary(value):
+        return value
+    return backend.host_copy(value)
+
+
 def host_local(local: Any) -> Any:
     """A local derivative as the viewer shows it: a number, a host array, or a description."""
-    if isinstance(local, str) or local is None:
+    if isinstance(local, str) or local is None or is_summary(local):
         return local
     if isinstance(local, int | float):
         return float(local)
     array = backend.host_copy(local)
     return float(array.reshape(())) if array.size == 1 else array
+
+
+def _dtype_device(data: Any, fn: Function | None) -> tuple[str, str]:
+    """The dtype and device of a node's value (of its inputs when only a Summary is left)."""
+    if is_summary(data):
+        inputs = [x for x in getattr(fn, "inputs", ()) if isinstance(x, Tensor)]
+        return data.dtype, str(inputs[0].device) if inputs else "cpu"
+    namespace = backend.namespace_of(data)
+    return namespace.dtype_of(data).name, str(namespace.device_of(data))
 
 
 def _user_names(names: Mapping[str, Any] | None) -> dict[int, str]:
@@ -177,7 +193,7 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
 
     def add_tensor_node(key: int, tensor_like: Any, fn: Function | None) -> str:
         data = fn.value if fn is not None else tensor_like.data
-        namespace = backend.namespace_of(data)
+        dtype, device = _dtype_device(data, fn)
         name = unique(user[key]) if key in user else generated(
             "leaf" if fn is None else type(fn).__name__.lower()
         )
@@ -189,11 +205,11 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
             symbol=None if fn is None else (fn.symbol or type(fn).__name__.lower()),
             grad_fn=None if fn is None else fn.name(),
             shape=tuple(data.shape),
-            dtype=namespace.dtype_of(data).name,
-            device=str(namespace.device_of(data)),
+            dtype=dtype,
+            device=device,
             requires_grad=True if fn is not None else bool(tensor_like.requires_grad),
             parameter=fn is None and type(tensor_like).__name__ == "Parameter",
-            value=backend.host_copy(data),
+            value=host(data),
             grad=None,
             formulas=tuple(fn.formulas) if fn is not None else (),
             order=-1 if fn is None else 0,
@@ -274,6 +290,9 @@ def _set_local(graph: nx.DiGraph, fn: Function, source: str, target: str) -> Non
             parts.append(fn.formulas[slot] if slot < len(fn.formulas) else None)
     if not parts:
         return
+    if any(is_summary(p) for p in parts):  # only a summary was kept: words, no numbers
+        edge["local"] = " + ".join(local_text(p) for p in parts)
+        return
     if all(isinstance(p, float | np.ndarray) for p in parts):
         total = parts[0]
         for p in parts[1:]:
@@ -299,24 +318,24 @@ def _backward_steps(output: Tensor, ids: dict[int, str], graph: nx.DiGraph) -> l
             continue
         if isinstance(event, GradientSent):
             source, target = _node_id(ids, event.source), _node_id(ids, event.target)
-            contribution = backend.host_copy(event.contribution)
+            contribution = host(event.contribution)
             steps.append(
                 BackwardStep(
-                    "send", source, target, event.index, backend.host_copy(event.upstream),
+                    "send", source, target, event.index, host(event.upstream),
                     host_local(event.local), contribution, None, 0,
                 )
             )
             key = (target, source)
-            edge_grads[key] = contribution if key not in edge_grads else (
-                edge_grads[key] + contribution
-            )
+            summed = key in edge_grads and not (
+                is_summary(contribution) or is_summary(edge_grads[key]))
+            edge_grads[key] = edge_grads[key] + contribution if summed else contribution
         elif isinstance(event, GradientAccumulated):
             target = _node_id(ids, event.target)
-            total = backend.host_copy(event.total)
+            total = host(event.total)
             steps.append(
                 BackwardStep(
                     "accumulate", None, target, None, None, None,
-                    backend.host_copy(event.contribution), total, event.count,
+                    host(event.contribution), total, event.count,
                 )
             )
             graph.nodes[target]["grad"] = total
@@ -325,5 +344,5 @@ def _backward_steps(output: Tensor, ids: dict[int, str], graph: nx.DiGraph) -> l
     if steps:
         output_fn = output.grad_fn
         if output_fn is not None and output_fn.grad_output is not None:
-            graph.nodes[ids[id(output_fn)]]["grad"] = backend.host_copy(output_fn.grad_output)
+            graph.nodes[ids[id(output_fn)]]["grad"] = host(output_fn.grad_output)
     return steps

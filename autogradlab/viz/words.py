@@ -119,6 +119,22 @@ def cell(x: Any) -> str:
     return f"{x:.2g}" if abs(x) < 0.01 or abs(x) >= 1e3 else f"{x:.3g}".rstrip("0").rstrip(".")
 
 
+def is_summary(value: Any) -> bool:
+    """True for the engine's :class:`~autogradlab.autograd.Summary` of a big array (what a node
+    keeps after a backward pass let go of it: a small picture, min, max and norm)."""
+    return type(value).__name__ == "Summary" and hasattr(value, "picture")
+
+
+def shape_of(value: Any) -> tuple[int, ...]:
+    """The shape of an array, a number or a Summary."""
+    return tuple(value.shape) if is_summary(value) else tuple(np.shape(value))
+
+
+def size_of(value: Any) -> int:
+    """How many entries an array, a number or a Summary has."""
+    return int(value.size) if is_summary(value) else int(np.size(value))
+
+
 def shape_text(shape: tuple[int, ...]) -> str:
     """``5×5`` for shape (5, 5); ``scalar`` for ()."""
     return "×".join(str(n) for n in shape) if shape else "scalar"
@@ -128,11 +144,16 @@ def is_number(value: Any) -> bool:
     """True for a Python number or an array holding exactly one number."""
     if isinstance(value, str) or value is None:
         return False
-    return np.size(value) == 1
+    return size_of(value) == 1
 
 
 def stats(array: Any) -> str:
     """``min -2.0, max 4.0, norm 4.61`` (``all 1.0`` when every entry is equal; nan counted)."""
+    if is_summary(array):
+        if array.minimum == array.maximum:
+            return f"all {number(array.minimum)}"
+        return (f"min {number(array.minimum)}, max {number(array.maximum)}, "
+                f"norm {number(array.norm)}")
     values = np.asarray(array, dtype=np.float64).reshape(-1)
     nans = int(np.isnan(values).sum())
     rest = values[~np.isnan(values)]
@@ -153,6 +174,8 @@ def summary(value: Any) -> str:
         return "?"
     if isinstance(value, str):
         return value
+    if is_summary(value):
+        return f"{shape_text(value.shape)}, {stats(value)}"
     array = np.asarray(value)
     if array.size == 1:
         return number(array)
@@ -168,6 +191,8 @@ def local_text(local: Any) -> str:
         return "?"
     if isinstance(local, str):
         return local
+    if is_summary(local):
+        return "⊙ " + stats(local).split(", norm")[0]
     array = np.asarray(local)
     if array.size == 1:
         return number(array)
@@ -253,11 +278,17 @@ def as_grid(value: Any) -> np.ndarray | None:
     """A tensor as a 2-D grid of at most :data:`HEATMAP_CELLS` cells per side, or None for a
     single number (or an empty tensor).
 
-    A vector becomes one row; more than two dimensions are flattened to (first, rest). A bigger
+    Integer and boolean tensors (class labels, masks) get no heatmap: their numbers are not
+    on the scale of the others. A vector becomes one row; more than two dimensions are
+    flattened to (first, rest). A bigger
     grid is downsampled by blocks, keeping in each block the entry of largest magnitude (with its
     sign), so a big gradient is never averaged away.
     """
     if value is None or isinstance(value, str):
+        return None
+    if is_summary(value):  # the engine kept a picture of it: downsampled already
+        value = value.picture
+    if np.asarray(value).dtype.kind in "iub":  # class labels and masks: words, not colours
         return None
     array = np.asarray(value, dtype=np.float64)
     if array.size <= 1:
@@ -285,7 +316,7 @@ def as_grid(value: Any) -> np.ndarray | None:
 def shows_numbers(value: Any) -> bool:
     """True when a tensor is small enough (up to 4×4) to print its numbers in the cells."""
     grid = as_grid(value)
-    return grid is not None and grid.size == np.size(value) and max(grid.shape) <= CELL_NUMBERS
+    return grid is not None and grid.size == size_of(value) and max(grid.shape) <= CELL_NUMBERS
 
 
 def colour_limit(arrays: list[Any]) -> float:
@@ -295,6 +326,8 @@ def colour_limit(arrays: list[Any]) -> float:
     for array in arrays:
         if array is None:
             continue
+        if is_summary(array):
+            array = [array.minimum, array.maximum]
         values = np.abs(np.asarray(array, dtype=np.float64))
         values = values[np.isfinite(values)]
         if values.size:

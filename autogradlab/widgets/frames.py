@@ -74,7 +74,7 @@ def line_px(points: float) -> float:
 def stat_lines(label: str, value: Any, stats: bool = True) -> list[str]:
     """The words under a heatmap: ``value 4×16`` (a gradient: ``∂L/∂h``, same shape) then
     ``min ..``, ``max ..``, ``norm ..`` (a tensor up to 4×4 has its numbers in its cells)."""
-    shape = words.shape_text(np.shape(value))
+    shape = words.shape_text(words.shape_of(value))
     lines = [f"{label} {shape}" if label == "value" else label]
     if stats and not words.shows_numbers(value):
         lines += words.stats(value).split(", ")
@@ -86,14 +86,9 @@ def map_px(value: Any, points: float, side: float = MAP_SIDE) -> tuple[float, fl
     grid = words.as_grid(value)
     if grid is None:
         return (0.0, 0.0)
-    rows, cols = grid.shape
-    if words.shows_numbers(value):
-        cell_w = max(px(words.cell(x), points) for x in grid.reshape(-1)) + 6
-        return (cols * max(cell_w, 26.0), rows * (line_px(points) + 2))
-    ratio = rows / cols
-    if ratio <= 1:
-        return (side, max(side * ratio, 14.0))
-    return (max(side / ratio, 14.0), side)
+    numbers = words.shows_numbers(value)
+    cells = [words.cell(x) for x in grid.reshape(-1)] if numbers else []
+    return _map_px(grid.shape, numbers, cells, points, side)
 
 
 @dataclass(frozen=True)
@@ -143,23 +138,25 @@ class Geometry:
         rows = max(ys) - min(ys) + 1
         room = _vertical_room(lay.positions, rows)
         totals = _totals(graph)
+        said = {n: _NodeWords(graph, n, totals.get(n, ())) for n in graph.nx}
         maps = heatmaps and len(graph) <= HEATMAP_NODES
         choice = None
         sizes = ((width, height), (int(width * 1.2), int(height * 1.2)),
                  (max(width, MAX_WIDTH), max(height, MAX_HEIGHT)))
         # detail 3 (heatmaps with their statistics) in a frame up to 1.2 times the size asked
         # for, then detail 2 (heatmaps, shape only), then the largest frame, then names only
-        tries = [(3, size, points, side) for size in sizes[:2] for points, side in SIZES]
-        if maps:
-            tries += [(2, size, points, side) for size in sizes[:2] for points, side in SIZES]
-        tries += [(3, sizes[2], points, side) for points, side in SIZES]
-        if maps:
-            tries += [(2, sizes[2], points, side) for points, side in SIZES]
-        tries += [(1, size, points, 0.0) for size in sizes for points in (FONT_PT, 8, MIN_PT)]
-        for detail, size, points, side in tries:
+        # (a title that does not fit becomes the node's name: the caption has the expression)
+        tries = []
+        for frames in (sizes[:2], sizes[2:]):
+            for detail, full in ((3, True), (3, False), (2, True), (2, False)):
+                if detail == 3 or maps:
+                    tries += [(detail, size, points, side, full) for size in frames
+                              for points, side in SIZES]
+        tries += [(1, size, points, 0.0, False) for size in sizes
+                  for points in (FONT_PT, 8, MIN_PT)]
+        for detail, size, points, side, full in tries:
             footer = _footer_height(legend, size[0])
-            looks = {n: _look(graph, n, detail, points, maps, side, totals.get(n, ()))
-                     for n in graph.nx}
+            looks = {n: _look(said[n], detail, points, maps, side, full) for n in graph.nx}
             box_w = max(look.width for look in looks.values())
             box_h = max(look.height for look in looks.values() if not look.maps) if any(
                 not look.maps for look in looks.values()) else 0.0
@@ -171,7 +168,7 @@ class Geometry:
                 choice = (size, footer, detail, points, looks, box_w, box_h, side)
                 break
         if choice is None:  # grow the frame until the names fit at 9 pixels
-            looks = {n: _look(graph, n, 1, MIN_PT, False) for n in graph.nx}
+            looks = {n: _look(said[n], 1, MIN_PT, False) for n in graph.nx}
             box_w = max(look.width for look in looks.values())
             box_h = max(look.height for look in looks.values())
             grown = (int(max(MAX_WIDTH, columns * (box_w + 26) + 2 * MARGIN)),
@@ -238,33 +235,64 @@ def _totals(graph: Graph) -> dict[str, list[Any]]:
     return totals
 
 
-def _look(graph: Graph, node: str, detail: int, points: float, maps: bool,
-          side: float = MAP_SIDE, totals: Sequence[Any] = ()) -> NodeLook:
+class _NodeWords:
+    """Everything a node's box may say, written once (then measured at many sizes): its title
+    and name, its value and gradient lines, and for a tensor the words under each heatmap for
+    every gradient it will show (``totals``)."""
+
+    def __init__(self, graph: Graph, node: str, totals: Sequence[Any]) -> None:
+        attrs = graph.node(node)
+        value, grad = attrs.get("value"), attrs.get("grad")
+        self.title, self.name = title(graph, node), node
+        self.tensor = words.as_grid(value) is not None
+        self.lines = (words.value_line(value),
+                      grad_text(graph, node, grad) if grad is not None else "")
+        self.all_lines = [*self.lines, *(grad_text(graph, node, t) for t in totals)]
+        self.columns = []
+        if not self.tensor:
+            return
+        for k, (label, array) in enumerate(_columns(graph, node)):
+            shown = array if array is not None else value
+            grid = words.as_grid(shown)
+            numbers = words.shows_numbers(shown)
+            cells = [words.cell(x) for x in grid.reshape(-1)] if numbers else []
+            values = [shown] if k == 0 else [shown, *totals]
+            sets = {stats: [stat_lines(label, t, stats) for t in values]
+                    for stats in (True, False)}
+            self.columns.append((grid.shape, numbers, cells, sets))
+
+
+def _map_px(shape: tuple[int, int], numbers: bool, cells: Sequence[str], points: float,
+            side: float) -> tuple[float, float]:
+    rows, cols = shape
+    if numbers:
+        cell_w = max(px(text, points) for text in cells) + 6
+        return (cols * max(cell_w, 26.0), rows * (line_px(points) + 2))
+    ratio = rows / cols
+    if ratio <= 1:
+        return (side, max(side * ratio, 14.0))
+    return (max(side / ratio, 14.0), side)
+
+
+def _look(said: _NodeWords, detail: int, points: float, maps: bool, side: float = MAP_SIDE,
+          full: bool = True) -> NodeLook:
     """A node's box contents at ``detail`` and ``points``, and the pixels they need (for the
-    longest of the gradients ``totals`` it will show)."""
-    attrs = graph.node(node)
+    longest of the gradients it will show); ``full=False`` titles it with its name only."""
     pad = 12.0
     if detail == 1:
-        return NodeLook(node, width=px(node, points, True) + pad,
+        return NodeLook(said.name, width=px(said.name, points, True) + pad,
                         height=line_px(points) + 8)
-    heading = title(graph, node)
-    value, grad = attrs.get("value"), attrs.get("grad")
-    tensor = maps and words.as_grid(value) is not None
-    if not tensor:
-        lines = (words.value_line(value),
-                 grad_text(graph, node, grad) if grad is not None else "")
-        shown = [*lines, *(grad_text(graph, node, t) for t in totals)]
-        widths = [px(heading, points, True)] + [px(t, points * 0.92) for t in shown]
-        return NodeLook(heading, lines, False, max(widths) + pad, 3.3 * line_px(points))
+    heading = said.title if full else said.name
+    if not (maps and said.tensor):
+        widths = [px(heading, points, True)] + [px(t, points * 0.92) for t in said.all_lines]
+        return NodeLook(heading, said.lines, False, max(widths) + pad, 3.3 * line_px(points))
     small = max(points * 0.92, MIN_PT)
     columns = []
-    for k, (label, array) in enumerate(_columns(graph, node)):
-        shown = array if array is not None else value
-        map_w, map_h = map_px(shown, small, side)
-        sets = [stat_lines(label, t, detail == 3) for t in ([shown] if k == 0 else
-                                                             [shown, *totals])]
-        widths = [px(t, small) for texts in sets for t in texts]
-        columns.append((max([map_w, *widths]), map_h, max(len(texts) for texts in sets)))
+    for shape, numbers, cells, sets in said.columns:
+        map_w, map_h = _map_px(shape, numbers, cells, small, side)
+        texts = sets[detail == 3]
+        widths = [px(t, small) for lines in texts for t in lines]
+        columns.append((max([map_w, *widths]), map_h, max(len(lines) for lines in texts)))
     width = max(px(heading, points, True), sum(c[0] for c in columns) + 10) + pad
     height = (line_px(points) + 4 + max(c[1] for c in columns) + 3
               + max(c[2] for c in columns) * line_px(small) + 8)
@@ -275,8 +303,8 @@ def _columns(graph: Graph, node: str) -> list[tuple[str, Any]]:
     """The heatmap columns of a tensor node: its value, and its gradient if it gets one."""
     attrs = graph.node(node)
     columns = [("value", attrs["value"])]
-    if attrs.get("requires_grad", True):
-        columns.append((words.grad_name(graph.output, node), attrs.get("grad")))
+    if attrs.get("requires_grad", True):  # "grad", in red: the legend says ∂L/∂·
+        columns.append(("grad", attrs.get("grad")))
     return columns
 
 
@@ -392,7 +420,8 @@ class _NodeArtists:
         self.grad: Text | None = None
         self.maps: dict[str, _Heatmap] = {}
         self.captions: dict[str, list[Text]] = {}
-        look = geo.looks.get(node) or _look(g, node, geo.detail, geo.fontsize, False)
+        look = geo.looks.get(node) or _look(_NodeWords(g, node, ()), geo.detail, geo.fontsize,
+                                            False)
         fs = geo.fontsize
         if look.maps:
             self._maps(renderer, node, look)
