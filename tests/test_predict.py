@@ -138,3 +138,23 @@ def test_a_tensor_question_asks_for_one_entry():
 def test_a_non_number_answer_asks_for_a_number(player):
     assert player.answer("minus two").startswith("Type a number")
     assert player.pending is player.questions[0]
+
+
+def test_opening_a_folded_group_asks_about_the_steps_now_shown():
+    ag.manual_seed(0)
+    model = ag.nn.Sequential(ag.nn.Linear(2, 3), ag.nn.Tanh(), ag.nn.Linear(3, 1))
+    x = ag.randn(4, 2)
+    L = model(x).sum()
+    L.backward()
+    player = ag.animate(L, predict=True, group="module", names={"model": model, "x": x, "L": L})
+    folded = [q.target for q in player.questions]
+    player.answer(player.pending.expected)
+    player.opener.value = "0"  # open the first Linear: its weight and bias get questions
+    opened = [q.target for q in player.questions]
+    assert opened != folded and "model.0.weight" in opened
+    assert player.answered == 0 and player.score == 0
+    for q in player.questions:
+        assert player.steps[q.index].kind == "backward"
+        assert player.frames.children[q.index].value != player.revealed_pngs[q.index]
+    weight = next(q for q in player.questions if q.target == "model.0.weight")
+    assert weight.expected == pytest.approx(model[0].weight.grad.numpy().reshape(-1)[0])

@@ -55,7 +55,8 @@ def animate(
         from .predict import PredictPlayer
 
         return PredictPlayer(output, names=names, inspector=inspector, paths=paths,
-                             max_nodes=max_nodes, interval=interval)
+                             max_nodes=max_nodes, interval=interval, group=group, focus=focus,
+                             depth=depth, open_groups=open_groups)
     return GraphPlayer(
         output, names=names, inspector=inspector, paths=paths, max_nodes=max_nodes,
         interval=interval, group=group, focus=focus, depth=depth, open_groups=open_groups,

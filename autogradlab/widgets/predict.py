@@ -189,16 +189,10 @@ class PredictPlayer(GraphPlayer):
         interval: int = 900,
         inspector: bool = False,
         paths: bool = False,
+        **view: Any,
     ) -> None:
         super().__init__(output, names=names, max_nodes=max_nodes, interval=interval,
-                         inspector=inspector, paths=paths)
-        self.questions = questions_of(self)
-        self.answered = 0
-        self.score = 0
-        self._tries = 0
-        self.revealed_pngs = list(self.pngs)
-        self.revealed_captions = [c.value for c in self.captions.children]
-        self._hide_questions()
+                         inspector=inspector, paths=paths, **view)
         self.question = widgets.HTML().add_class("autogradlab-predict-question")
         self.answer_box = widgets.Text(placeholder="a number, e.g. -2 or 0.5",
                                        layout=widgets.Layout(width="200px"))
@@ -215,6 +209,24 @@ class PredictPlayer(GraphPlayer):
         children.insert(children.index(self.captions) + 1, quiz)
         self.children = tuple(children)
         self.play.observe(self._hold_at_question, names="value")
+        self._start_questions()
+
+    def _build(self) -> None:
+        """The player's frames are made again when a folded group is opened: ask again."""
+        super()._build()
+        if hasattr(self, "verdict"):  # not the first build, from GraphPlayer.__init__
+            self._start_questions()
+
+    def _start_questions(self) -> None:
+        """Questions for the steps shown now, their results covered; the score from zero."""
+        self.questions = questions_of(self)
+        self.answered = 0
+        self.score = 0
+        self._tries = 0
+        self.revealed_pngs = list(self.pngs)
+        self.revealed_captions = [c.value for c in self.captions.children]
+        self._hide_questions()
+        self.verdict.value = self.score_text.value = ""
         self._ask()
 
     # -- the question now -------------------------------------------------------------------
@@ -234,7 +246,7 @@ class PredictPlayer(GraphPlayer):
             if index in asked:
                 sequence.append(_hidden(step, asked[index]))
             sequence.append(step)
-        pngs = FrameRenderer(self.graph).render(sequence)
+        pngs = FrameRenderer(self.graph, heatmaps=self.renderer.heatmaps).render(sequence)
         hidden = iter(pngs)
         for index in range(len(self.steps)):
             if index in asked:
