@@ -106,8 +106,9 @@ class ChainRule:
         plural = "path" if n == 1 else "paths"
         if self.total is None:
             return (
-                f"{n} {plural}; some go through operations whose local derivative is a matrix "
-                f"(a Jacobian), so their product is a Jacobian product, not a number to print"
+                f"{n} {plural}; some local derivatives are formulas here, not numbers: a matrix "
+                f"(a Jacobian, so the product is a Jacobian product), or numbers that "
+                f"backward() let go of (backward(retain_graph=True) keeps them)"
             )
         total = _value(self.total)
         if self.engine_grad is None:
@@ -273,6 +274,9 @@ def chain_rule_paths(
         total = sum((p.product for p in paths), start=0.0 if not shape else np.zeros(shape))
         total = _sum_to(total, shape)
     engine = g.nodes[name].get("grad")
+    if words.is_summary(engine):  # the engine kept only a summary: the leaf's .grad is whole
+        leaf = graph.tensors.get(name)
+        engine = leaf.grad.numpy() if leaf is not None and leaf.grad is not None else None
     if engine is None and isinstance(wrt, Tensor) and wrt.grad is not None:
         engine = wrt.grad.numpy()
     if engine is not None:

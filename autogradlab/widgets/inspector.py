@@ -14,7 +14,9 @@ need a running kernel (the player's playback does not).
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import itertools
 from collections.abc import Mapping
 from typing import Any
@@ -27,19 +29,52 @@ from ..tensor import Tensor
 from ..viz import words
 from ..viz.trace import Graph, trace
 from ..viz.why import to_html, why
-from .frames import FrameRenderer
+from .frames import FrameRenderer, _colour_scales
 from .steps import Edge, short, title
 
 MAX_PATHS = 40  # paths listed (and drawn) at most; the sum still covers all of them
 
 
 def _pre(array: Any) -> str:
-    """An array as text, short enough for a panel."""
+    """An array as text, short enough for a panel: one line of words (shape, min, max, norm:
+    the same as in every view), then its numbers (edges only, when it is big)."""
     if array is None:
         return "<i>none</i>"
+    said = html.escape(words.summary(array))
+    if words.is_summary(array):
+        return (f" {said} <i>(backward let go of the full array; the engine kept this "
+                f"summary and a picture)</i>")
+    if words.is_number(array):
+        return f" {said}"
     text = np.array2string(np.asarray(array), precision=4, threshold=60, edgeitems=3,
                            max_line_width=90, suppress_small=True)
-    return f"<pre style='margin:2px 0'>{html.escape(text)}</pre>"
+    return f" {said}<pre style='margin:2px 0'>{html.escape(text)}</pre>"
+
+
+def heatmap_img(value: Any, limit: float) -> str:
+    """An ``<img>`` of ``value`` as a heatmap (the frames' colours and scale), or ''."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from ..viz.draw import heatmap
+
+    grid = words.as_grid(value)
+    if grid is None:
+        return ""
+    numbers = words.shows_numbers(value)
+    rows, cols = grid.shape
+    width = cols * 0.5 if numbers else min(2.4, max(0.6, 2.4 * cols / max(rows, cols)))
+    height = rows * 0.22 if numbers else min(2.4, max(0.3, 2.4 * rows / max(rows, cols)))
+    figure = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    heatmap(ax, value, (0, 1, 0, 1), limit, 8.0)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (f"<img src='data:image/png;base64,{data}' style='border:1px solid #cbd5e1; "
+            f"margin:2px 0' alt='heatmap'>")
 
 
 def local_text(graph: Graph, edge: Edge) -> str:
@@ -66,6 +101,7 @@ class NodeInspector(widgets.VBox):
         graph: Graph | None = None,
     ) -> None:
         self.graph = graph if graph is not None else trace(output, names)  # type: ignore[arg-type]
+        self.scales = _colour_scales(self.graph)  # the frames' colour scales: the same colours
         order = [*self.graph.leaves, *self.graph.forward_order]
         self.dropdown = widgets.Dropdown(
             options=[(title(self.graph, n), n) for n in order], value=self.graph.output,
@@ -92,12 +128,15 @@ class NodeInspector(widgets.VBox):
         rows = [
             f"<b>{html.escape(title(g, node))}</b> is {html.escape(what)}.",
             f"shape {tuple(data['shape'])}, {data['dtype']}, on {data['device']}",
-            f"<b>value</b>{_pre(data['value'])}",
+            f"<b>value</b>{_pre(data['value'])}{heatmap_img(data['value'], self.scales['value'])}",
         ]
         if data["grad"] is None:
             rows.append(f"<b>∂{out}/∂{node}</b>: none yet (run {out}.backward())")
         else:
-            rows.append(f"<b>∂{out}/∂{node}</b>{_pre(data['grad'])}")
+            rows.append(f"<b>∂{out}/∂{node}</b>{_pre(data['grad'])}"
+                        f"{heatmap_img(data['grad'], self.scales['grad'])}")
+        if g.note:
+            rows.append(f"<i>{html.escape(g.note)}</i>")
         inputs = [s for s in g.nx.predecessors(node)]
         if data["formulas"]:
             lines = []

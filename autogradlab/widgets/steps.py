@@ -262,6 +262,12 @@ def arithmetic(send: BackwardStep) -> tuple[str, str]:
     """``upstream × local = contribution`` for one send: (short label, words for the caption)."""
     up, local, out = send.upstream, send.local, send.contribution
     source, target = send.source, send.target
+    if any(words.is_summary(v) for v in (up, local, out)):  # only summaries were kept
+        return (
+            f"→ {short(out)}",
+            f"{source} sends {target} the gradient {short(out)} (upstream {short(up)} times "
+            f"the local derivative {words.local_text(local)}, entry by entry)",
+        )
     if isinstance(local, str) or local is None:
         rule = local or "its backward rule"
         return (
