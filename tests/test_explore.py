@@ -138,3 +138,16 @@ def test_a_static_export_gets_the_picture_and_a_line_of_text(explorer):
     assert bundle["text/plain"] == repr(explorer)
     assert repr(explorer).endswith("L = 6.0)")
     assert base64.b64decode(bundle["image/png"]) == explorer.frame.value
+
+
+def test_a_function_whose_graph_changes_shape_is_laid_out_again():
+    def branchy(a):
+        L = a * a if a.item() > 0 else a.exp()
+        return L
+
+    explorer = explore(branchy, a=1.0)
+    first = explorer._renderer
+    assert explorer.graph.forward_order == ["L"] and explorer.grads["a"] == 2.0
+    explorer.set(a=-1.0)
+    assert explorer._renderer is not first  # another graph: another layout
+    assert explorer.grads["a"] == pytest.approx(math.exp(-1.0))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import autogradlab as ag
+from autogradlab.widgets import training
 from autogradlab.widgets.training import TrainingPlayer, animate_training
 
 X, Y = ag.data.moons(64, seed=1)
@@ -108,3 +109,28 @@ def test_steps_must_be_positive():
 
 def test_ag_animate_training_is_the_public_name():
     assert ag.animate_training is animate_training
+
+
+def test_adam_reports_its_updates_too():
+    model = make_model()
+    optimizer = ag.optim.Adam(model.parameters(), lr=0.05)
+    player = animate_training(model, ag.nn.CrossEntropyLoss(), X, Y, optimizer, steps=2)
+    assert len(player.recorder.updated) == 2
+    for p in model.parameters():
+        np.testing.assert_array_equal(player.recorder.updated[-1][id(p)], p.detach().numpy())
+    assert player.losses[1] < player.losses[0]
+
+
+def test_one_layout_for_every_step(monkeypatch):
+    made = []
+    original = training.SnapshotRenderer
+
+    def counting(graph):
+        made.append(graph)
+        return original(graph)
+
+    monkeypatch.setattr(training, "SnapshotRenderer", counting)
+    player, _ = animated(steps=3)
+    assert len({id(g) for g in player.graphs}) == 3  # a graph traced at each step ...
+    assert len(made) == 1  # ... drawn on the one layout made for the first
+    assert player._laid_out is player.graphs[0]

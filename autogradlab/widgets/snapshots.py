@@ -43,8 +43,11 @@ def compact(graph: Graph) -> Graph:
 
 
 def same_shape(a: Graph, b: Graph) -> bool:
-    """True when two traced graphs have the same nodes and edges (so one layout fits both)."""
-    return set(a.nx.nodes) == set(b.nx.nodes) and set(a.nx.edges) == set(b.nx.edges)
+    """True when two traced graphs have the same nodes, edges and operations (so one layout,
+    and the titles already drawn, fit both)."""
+    if set(a.nx.nodes) != set(b.nx.nodes) or set(a.nx.edges) != set(b.nx.edges):
+        return False
+    return all(a.node(n)["expression"] == b.node(n)["expression"] for n in a.nx.nodes)
 
 
 class SnapshotRenderer(FrameRenderer):
@@ -118,7 +121,7 @@ class SnapshotRenderer(FrameRenderer):
         if key in self._lines_seen:
             self.canvas.restore_region(self._lines_seen[key])
             return
-        if len(self._lines_seen) > 4000:  # a long session at the sliders: start again
+        if len(self._lines_seen) > 1000:  # a long session at the sliders: start again
             self._lines_seen.clear()
         artist.set_text(text)
         artist.draw(self._renderer)

@@ -141,6 +141,7 @@ class TrainingPlayer(GraphPlayer):
         self.grad_norms: list[dict[str, float | None]] = []
         self.recorder = Recorder()
         self._renderer: SnapshotRenderer | None = None
+        self._laid_out: Graph | None = None  # the graph the renderer's layout was made for
         with autograd.listen(self.recorder):
             for k in range(1, steps + 1):
                 self._train_step(k, model, loss_fn, x, y, optimizer)
@@ -247,8 +248,9 @@ class TrainingPlayer(GraphPlayer):
         it just moved, ``values_now`` the parameters' numbers when they differ from the graph's.
         """
         params = self._parameters(graph)
-        if self._renderer is None or not same_shape(self._renderer.graph, graph):
+        if self._laid_out is None or not same_shape(self._laid_out, graph):
             self._renderer = SnapshotRenderer(compact(graph))  # boxes sized for short lines
+            self._laid_out = graph
         values = {n: value_text(graph, n) for n in graph.nx.nodes}
         for name in params:
             now = (values_now or {}).get(name)
