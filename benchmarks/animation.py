@@ -9,6 +9,14 @@ Budgets (the issue "Animation: step through the forward pass and backpropagation
 * the first frame of any player: under 0.3 s;
 * 100 nodes: player ready in under 5 s, frames under 5 MB in all.
 
+Budgets of issue 13 (views a learner can read), printed by :func:`views`:
+
+* a 1,000-node scalar graph's folded (grouped) player, traced and built, in under 3 s: micrograd's
+  2-16-16-1 network (folded by layer) and a random scalar graph (folded by columns);
+* a 784-256-10 MLP step's player, tensors drawn as heatmaps: per-frame cost under 2x the
+  12-node player's per-frame cost;
+* the 12-node player still ready in under 1 s (above).
+
 Per-frame cost is also given as a ratio to the floor: encoding the same frame as a PNG, which
 every frame must pay. Timings are "warm" (matplotlib's fonts already loaded by an earlier
 player in the same process); the cold first player is reported separately.
@@ -17,6 +25,8 @@ player in the same process); the cold first player is reported separately.
 from __future__ import annotations
 
 import io
+import os
+import sys
 import time
 
 import numpy as np
@@ -24,11 +34,13 @@ from PIL import Image
 
 import autogradlab as ag
 from autogradlab.viz import trace
+from autogradlab.viz.transforms import reduce
 from autogradlab.widgets import GraphPlayer
 from autogradlab.widgets.frames import FrameRenderer, encode_png
 from autogradlab.widgets.steps import build_steps
 
-BUDGETS = {"ready_12": 1.0, "first_frame": 0.3, "ready_100": 5.0, "bytes_100": 5e6}
+BUDGETS = {"ready_12": 1.0, "first_frame": 0.3, "ready_100": 5.0, "bytes_100": 5e6,
+           "folded_1000": 3.0, "mlp_frame_ratio": 2.0}
 
 
 def source_graph() -> tuple[ag.Tensor, dict]:
@@ -75,12 +87,12 @@ def measure(label: str, output: ag.Tensor, names: dict) -> dict:
 
     start = time.perf_counter()  # the first frame alone: trace, layout, static picture, frame 0
     graph = trace(output, names)
-    steps = build_steps(graph)
-    FrameRenderer(graph).render(steps[:1])
+    view, _ = reduce(graph, fallback="columns")
+    steps = build_steps(view)
+    FrameRenderer(view, heatmaps=True).render(steps[:1])
     first = time.perf_counter() - start
 
-    graph = trace(output, names)
-    renderer = FrameRenderer(graph)
+    renderer = FrameRenderer(player.graph, heatmaps=True)  # what the player drew, again
     start = time.perf_counter()
     renderer.render(player.steps)
     per_frame = (time.perf_counter() - start) / len(player.steps)
@@ -90,8 +102,8 @@ def measure(label: str, output: ag.Tensor, names: dict) -> dict:
         encode_png(rgba, renderer.size)
     floor = (time.perf_counter() - start) / len(pixels)
     return {
-        "label": label, "nodes": len(player.graph), "frames": len(player.steps),
-        "grouped": any(s.grouped for s in player.steps), "ready": ready, "first": first,
+        "label": label, "nodes": len(player.full_graph), "frames": len(player.steps),
+        "grouped": bool(player.folding), "ready": ready, "first": first,
         "per_frame": per_frame, "floor": floor,
         "bytes": sum(len(p) for p in player.pngs),
     }
@@ -112,7 +124,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['label'] + (' (grouped)' if r['grouped'] else ''):<36}{r['nodes']:>6}"
+        print(f"{r['label'] + (' (folded)' if r['grouped'] else ''):<36}{r['nodes']:>6}"
               f"{r['frames']:>7}{r['ready']:>9.2f}{r['first']:>12.3f}{r['per_frame'] * 1e3:>9.1f}"
               f"{r['floor'] * 1e3:>8.1f}{r['per_frame'] / r['floor']:>7.2f}"
               f"{r['bytes'] / 1e6:>7.2f}")
@@ -128,6 +140,61 @@ def main() -> None:
     for name, value, budget, unit in checks:
         verdict = "ok" if value <= budget else "OVER BUDGET"
         print(f"{name:<24}{value:8.2f} {unit:<3} budget {budget:g} {unit}: {verdict}")
+
+
+def mlp_step() -> tuple[ag.Tensor, dict]:
+    """One training step's graph of a 784-256-10 MLP on a batch of 32 (MNIST's shapes)."""
+    ag.manual_seed(0)
+    model = ag.nn.Sequential(ag.nn.Linear(784, 256), ag.nn.ReLU(), ag.nn.Linear(256, 10))
+    x = ag.randn(32, 784)
+    y = ag.tensor([k % 10 for k in range(32)])
+    loss = ag.nn.CrossEntropyLoss()(model(x), y)
+    loss.backward()
+    return loss, {"x": x, "y": y, "loss": loss, "model": model}
+
+
+def views() -> None:
+    """Issue 13's budgets: folded 1,000-node players, heatmap frames, the 12-node player."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+    from viz_graphs import micrograd_demo
+
+    def build(output: ag.Tensor, names: dict) -> tuple[float, GraphPlayer]:
+        start = time.perf_counter()
+        player = GraphPlayer(output, names=names)  # traces, folds, draws every frame
+        return time.perf_counter() - start, player
+
+    def per_frame(player: GraphPlayer) -> float:
+        renderer = FrameRenderer(player.graph, heatmaps=True)
+        start = time.perf_counter()
+        renderer.render(player.steps)
+        return (time.perf_counter() - start) / len(player.steps)
+
+    build(*source_graph())  # warm: fonts loaded
+    demo = micrograd_demo()
+    rows = [("micrograd 2-16-16-1 (folded by layer)", *build(demo["loss"], demo)),
+            ("random scalar graph ~1000 (folded by columns)", *build(*random_graph(1000)))]
+    ready_12, small = build(*source_graph())
+    _, mlp = build(*mlp_step())
+    small_frame, mlp_frame = per_frame(small), per_frame(mlp)
+    print("\nIssue 13: views a learner can read")
+    for label, seconds, player in rows:
+        print(f"  {label:<48}{len(player.full_graph):>5} nodes -> {len(player.graph):>3} boxes, "
+              f"{len(player.steps):>3} frames, built in {seconds:.2f} s")
+    print(f"  {'784-256-10 MLP step, heatmaps':<48}{len(mlp.graph):>5} nodes, "
+          f"{len(mlp.steps):>3} frames of {mlp.renderer.size[0]}x{mlp.renderer.size[1]}, "
+          f"{mlp_frame * 1e3:.1f} ms/frame")
+    print(f"  {'12-node source graph':<48}{len(small.graph):>5} nodes, "
+          f"{len(small.steps):>3} frames of {small.renderer.size[0]}x{small.renderer.size[1]}, "
+          f"{small_frame * 1e3:.1f} ms/frame, ready in {ready_12:.2f} s")
+    for name, value, budget, unit in (
+        ("1,000-node folded player built (slowest)", max(r[1] for r in rows),
+         BUDGETS["folded_1000"], "s"),
+        ("MLP heatmap frame / 12-node frame", mlp_frame / small_frame,
+         BUDGETS["mlp_frame_ratio"], "x"),
+        ("12-node player ready", ready_12, BUDGETS["ready_12"], "s"),
+    ):
+        verdict = "ok" if value <= budget else "OVER BUDGET"
+        print(f"  {name:<46}{value:8.2f} {unit:<3} budget {budget:g} {unit}: {verdict}")
 
 
 def acting() -> None:
@@ -170,4 +237,5 @@ def acting() -> None:
 
 if __name__ == "__main__":
     main()
+    views()
     acting()

@@ -35,7 +35,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
+from matplotlib.patches import FancyBboxPatch, Rectangle
 from matplotlib.text import Text
 from PIL import Image
 
@@ -248,6 +248,11 @@ class _NodeWords:
         self.lines = (words.value_line(value),
                       grad_text(graph, node, grad) if grad is not None else "")
         self.all_lines = [*self.lines, *(grad_text(graph, node, t) for t in totals)]
+        # a tensor that gets no gradient (class labels) may use the gradient's line
+        self.split = None
+        if not attrs.get("requires_grad", True) and words.size_of(value) > 1:
+            self.split = (f"value {words.shape_text(words.shape_of(value))}",
+                          words.stats(value))
         self.columns = []
         if not self.tensor:
             return
@@ -284,8 +289,10 @@ def _look(said: _NodeWords, detail: int, points: float, maps: bool, side: float 
                         height=line_px(points) + 8)
     heading = said.title if full else said.name
     if not (maps and said.tensor):
-        widths = [px(heading, points, True)] + [px(t, points * 0.92) for t in said.all_lines]
-        return NodeLook(heading, said.lines, False, max(widths) + pad, 3.3 * line_px(points))
+        lines = said.split if maps and said.split else said.lines
+        shown = lines if maps and said.split else said.all_lines
+        widths = [px(heading, points, True)] + [px(t, points * 0.92) for t in shown]
+        return NodeLook(heading, lines, False, max(widths) + pad, 3.3 * line_px(points))
     small = max(points * 0.92, MIN_PT)
     columns = []
     for shape, numbers, cells, sets in said.columns:
@@ -420,6 +427,7 @@ class _NodeArtists:
         self.grad: Text | None = None
         self.maps: dict[str, _Heatmap] = {}
         self.captions: dict[str, list[Text]] = {}
+        self._eraser: Rectangle | None = None
         look = geo.looks.get(node) or _look(_NodeWords(g, node, ()), geo.detail, geo.fontsize,
                                             False)
         fs = geo.fontsize
@@ -429,7 +437,9 @@ class _NodeArtists:
             small, step = max(fs * 0.92, MIN_PT), h / 3.3
             top = self._text(ax, x, y + step, look.title, fs, "bold")
             value = self._text(ax, x, y, look.lines[0], small, "normal")
-            self.grad = self._text(ax, x, y - step, "", small, "normal", COLORS["backward"])
+            fixed = look.lines[1] if not look.lines[1].startswith("∂") else ""
+            self.grad = self._text(ax, x, y - step, fixed, small, "normal",
+                                   COLORS["text"] if fixed else COLORS["backward"])
             self.texts = [top, value, self.grad]
         else:
             self.texts = [self._text(ax, x, y, look.title, fs, "bold")]
@@ -499,6 +509,47 @@ class _NodeArtists:
         else:
             self.box.set_edgecolor(COLORS["backward"])
             self.box.set_linewidth(2.2)
+
+    def draw_grad(self, renderer: Any) -> None:
+        """Redraw only what a new gradient changes: over a patch of the box's own colour, the
+        gradient's heatmap and words, or its line of text (drawing text is the slow part, and
+        the title and the value have not changed). Small boxes without lines: the whole box."""
+        if "grad" in self.maps:
+            parts = [a for a in self.maps["grad"].artists] + self.captions["grad"]
+        elif self.grad is not None:
+            parts = [self.grad]
+        else:
+            self.draw(renderer)
+            return
+        if self._eraser is None:
+            self._eraser = self._cover(renderer, parts)
+        self._eraser.draw(renderer)
+        if "grad" in self.maps:
+            self.maps["grad"].draw(renderer)
+            for text in self.captions["grad"]:
+                text.draw(renderer)
+        else:
+            self.grad.draw(renderer)
+
+    def _cover(self, renderer: Any, parts: list[Any]) -> Rectangle:
+        """A rectangle of the box's fill over the gradient's part of the box (inside its
+        border), to draw the new gradient on."""
+        (x0, y0), (x1, y1) = self.box.get_bbox().get_points()
+        texts = [p for p in parts if isinstance(p, Text)]
+        if self.maps:
+            left = min(p.get_extent()[0] for p in self.maps["grad"].artists[:1])
+            left = min([left, *(t.get_window_extent(renderer).x0 for t in texts)])
+            bottom, top, right = y0 + 2, self.texts[0].get_window_extent(renderer).y0, x1 - 2
+        else:  # the third line: centred one line step (h / 3.3) below the box's centre
+            step = (y1 - y0) / 3.3
+            centre = (y0 + y1) / 2 - step
+            left, right = x0 + 2, x1 - 2
+            bottom, top = max(centre - step / 2, y0 + 2), centre + step / 2
+        cover = Rectangle((left - 1, bottom), right - left + 1, top - bottom,
+                          facecolor=self.box.get_facecolor(), edgecolor="none", animated=True)
+        cover.set_transform(self.box.get_transform())
+        cover.set_figure(self.box.figure)
+        return cover
 
     def draw(self, renderer: Any) -> None:
         self.box.draw(renderer)
@@ -700,8 +751,11 @@ class FrameRenderer:
             self._draw_edges(step.done_edges, used, 1.6, heads)
         for node, label in step.grads.items():
             self._node(node).set_grad(label, step.grad_values.get(node))
-        changed = dict.fromkeys((*step.reveal, *step.grads))
-        self._draw_nodes([n for n in changed if n in self.geometry.centres])
+        revealed = [n for n in dict.fromkeys(step.reveal) if n in self.geometry.centres]
+        self._draw_nodes(revealed)
+        for node in step.grads:  # only the gradient's part of a box already drawn
+            if node in self.geometry.centres and node not in revealed:
+                self._node(node).draw_grad(self._renderer)
 
     def _draw_nodes(self, nodes: Sequence[str]) -> None:
         """Draw nodes; many at once have their boxes drawn as one collection (much faster)."""

@@ -146,6 +146,10 @@ def build_steps(
     pairs = _pair_events(graph.backward_steps)
     if grouped:
         steps += _backward_groups(graph, pairs, max_nodes, max_groups)
+    elif len(pairs) > 4 * max_groups:  # a folded graph can still send hundreds of gradients
+        why = (f" (Grouped: the backward pass sends {len(pairs)} gradients here, too many to "
+               f"show one by one, so each step shows what one group sends.)")
+        steps += _backward_groups(graph, pairs, max_nodes, max_groups, why)
     else:
         steps += _backward(graph, pairs)
     steps.append(_done(graph))
@@ -453,7 +457,8 @@ def _forward_groups(graph: Graph, max_nodes: int, max_groups: int) -> list[Step]
 
 
 def _backward_groups(
-    graph: Graph, pairs: list[tuple[BackwardStep, ...]], max_nodes: int, max_groups: int
+    graph: Graph, pairs: list[tuple[BackwardStep, ...]], max_nodes: int, max_groups: int,
+    why: str | None = None,
 ) -> list[Step]:
     word, key = group_key(graph)
 
@@ -462,7 +467,7 @@ def _backward_groups(
         return key(send.source) if send is not None and send.source else None
 
     groups = chunk(pairs, source_group, max_groups)
-    why = _why_grouped(graph, max_nodes, word)
+    why = why or _why_grouped(graph, max_nodes, word)
     steps = []
     for k, group in enumerate(groups, 1):
         sends = [s for s in (_sent(p) for p in group) if s is not None]
