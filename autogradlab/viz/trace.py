@@ -164,8 +164,17 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
     ``local`` (the local derivative: a number for scalars, a summary string for tensors,
     summed over slots), ``local_value`` (host array or number, None when not elementwise),
     ``grad`` (the gradient sent back along the edge in the last backward pass, or None).
+
+    ``output`` may also be an object of another engine (a learner's micrograd-style ``Value``)
+    that follows this protocol: ``data`` (its value), ``grad`` (its gradient), ``_prev`` or
+    ``_children`` (its inputs, objects of the same kind), ``_op`` (its operation's name, ``""``
+    for a leaf), and optionally ``_backward()`` (adds its contributions to its inputs' ``grad``),
+    which is replayed to show the backward steps (see :mod:`autogradlab.viz.protocol`).
     """
     if not isinstance(output, Tensor):
+        from .protocol import follows_protocol, trace_protocol
+        if follows_protocol(output):
+            return trace_protocol(output, names)
         raise TypeError(f"trace() needs a Tensor, not {type(output).__name__}")
     user = _user_names(names)
     graph = nx.DiGraph()
