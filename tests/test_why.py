@@ -11,6 +11,7 @@ import autogradlab as ag
 from autogradlab import autograd
 from autogradlab.magics import AutogradMagics
 from autogradlab.viz import trace, why
+from autogradlab.viz.why import where
 from autogradlab.widgets import NodeInspector
 
 
@@ -163,3 +164,20 @@ def test_autograd_magic_records_the_cells_lines():
     assert found.source is not None and found.source.lineno == 4  # the cell's own line 4
     assert found.where == "cell In[7], line 4: b = a * 3"
     assert why(player.graph, "L").where == "cell In[7], line 5: L = b ** 2"
+
+
+def test_a_notebook_kernels_cell_file_is_named_as_the_cell(monkeypatch):
+    """ipykernel compiles each cell from a temporary file name; why() says which cell it was."""
+    import IPython
+    from ipykernel.compiler import XCachingCompiler
+
+    class Kernel:
+        compile = XCachingCompiler()
+
+    filename = Kernel.compile.cache("x = 1\ny = x * 2\n", 3)
+    assert "ipykernel_" in filename
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Kernel())
+    source = autograd.SourceLine(filename, 2, "y = x * 2")
+    assert where(source) == "cell In[3], line 2: y = x * 2"
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # the kernel's map is gone
+    assert where(source) == "a notebook cell, line 2: y = x * 2"
