@@ -9,6 +9,7 @@
     autogradlab lessons --no-browser --port 8899   # serve without opening a browser
     autogradlab lessons --no-open       # only copy, do not start JupyterLab
     autogradlab lessons -- --allow-root # anything after -- goes to `jupyter lab`
+    autogradlab classroom-link https://hub.example.edu   # the nbgitpuller link for a JupyterHub
 
 Your notebooks are never overwritten. A lesson you do not have yet is copied in. A lesson that
 changed in a newer autogradlab is written *beside* your copy, as
@@ -273,6 +274,9 @@ def _parser() -> argparse.ArgumentParser:
     lessons.add_argument("--port", type=_port, default=None, help="port for JupyterLab")
     lessons.add_argument("--ip", default="127.0.0.1",
                          help="address JupyterLab listens on (default 127.0.0.1)")
+    from .classroom import add_parser as add_classroom_link
+
+    add_classroom_link(sub)
     return parser
 
 

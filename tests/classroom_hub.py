@@ -1,0 +1,500 @@
+"""A real JupyterHub on 127.0.0.1 for the classroom test and benchmarks/classroom.py.
+
+JupyterHub (pip) with its DummyAuthenticator and SimpleLocalProcessSpawner (one home folder per
+learner), configurable-http-proxy (npm, installed on first use into tests/output/node/), and
+nbgitpuller (pip) in each learner's server. Learners talk to the hub and to their own server over
+HTTP and websockets only, as a browser would. Every process started here is recorded by pid and
+stopped by pid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+CHP_VERSION = "5.3.0"  # configurable-http-proxy from npm
+NODE_PREFIX = REPO / "tests" / "output" / "node"
+BIN = Path(sys.executable).parent
+
+
+class HubError(RuntimeError):
+    pass
+
+
+# -- the proxy from npm ---------------------------------------------------------------------------
+
+
+def proxy_command() -> list[str]:
+    """configurable-http-proxy: $AUTOGRADLAB_CHP, on PATH, or npm-installed in tests/output/node."""
+    given = os.environ.get("AUTOGRADLAB_CHP")
+    if given:
+        return [given]
+    local = NODE_PREFIX / "node_modules" / ".bin" / "configurable-http-proxy"
+    if local.exists():
+        return [str(local)]
+    found = shutil.which("configurable-http-proxy")
+    if found:
+        return [found]
+    npm = shutil.which("npm")
+    if npm is None:
+        raise HubError("configurable-http-proxy needs node and npm (apt-get install -y nodejs npm)")
+    NODE_PREFIX.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [npm, "install", "--prefix", str(NODE_PREFIX), "--no-audit", "--no-fund",
+         "--no-save", "--loglevel=error", f"configurable-http-proxy@{CHP_VERSION}"],
+        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )
+    if result.returncode != 0 or not local.exists():
+        raise HubError(f"npm install configurable-http-proxy failed:\n{result.stderr[-3000:]}")
+    return [str(local)]
+
+
+# -- small HTTP helpers ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(method: str, url: str, token: str | None = None, body=None, timeout: float = 60,
+            raw: bool = False):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if token:
+        req.add_header("Authorization", f"token {token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=timeout) as response:
+        payload = response.read()
+    if raw:
+        return payload.decode("utf-8", "replace")
+    return json.loads(payload) if payload.strip() else None
+
+
+def status_of(method: str, url: str, token: str | None = None, timeout: float = 30) -> int:
+    try:
+        request(method, url, token, timeout=timeout, raw=True)
+        return 200
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1",
+               GIT_AUTHOR_NAME="Teacher", GIT_AUTHOR_EMAIL="teacher@example.invalid",
+               GIT_COMMITTER_NAME="Teacher", GIT_COMMITTER_EMAIL="teacher@example.invalid")
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env,
+                            timeout=120, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        raise HubError(f"git {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def course_remote(where: Path, source: Path = REPO) -> Path:
+    """A bare repository ``where/autogradlab`` whose ``main`` is ``source``'s committed HEAD.
+
+    Fetching HEAD (not cloning branches) works from a detached or shallow CI checkout too.
+    """
+    bare = where / "autogradlab"
+    git("init", "--quiet", "--bare", "--initial-branch=main", str(bare))
+    git("fetch", "--quiet", "--no-tags", str(source), "HEAD", cwd=bare)
+    git("update-ref", "refs/heads/main", "FETCH_HEAD", cwd=bare)
+    return bare
+
+
+# -- the hub --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Learner:
+    name: str
+    token: str = ""
+    server_pid: int | None = None
+    browser: urllib.request.OpenerDirector | None = None
+    logged_in: bool = False
+
+
+@dataclass
+class Hub:
+    root: Path
+    port: int = field(default_factory=free_port)
+    hub_port: int = field(default_factory=free_port)
+    proxy_api_port: int = field(default_factory=free_port)
+    admin_token: str = field(default_factory=lambda: secrets.token_hex(24))
+    password: str = field(default_factory=lambda: secrets.token_hex(8))
+    proc: subprocess.Popen | None = None
+    started: dict[int, float] = field(default_factory=dict)  # pid -> create_time
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def api(self, method: str, path: str, body=None, token: str | None = None, timeout=60):
+        return request(method, f"{self.url}/hub/api{path}", token or self.admin_token, body,
+                       timeout=timeout)
+
+    def home(self, name: str) -> Path:
+        return self.root / "home" / name
+
+    # -- start and stop ---------------------------------------------------------------------
+
+    def write_config(self) -> Path:
+        args = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        config = f"""
+c = get_config()  # noqa
+c.JupyterHub.ip = "127.0.0.1"
+c.JupyterHub.port = {self.port}
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = {self.hub_port}
+c.JupyterHub.db_url = "sqlite:///{self.root / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = "{self.root / 'cookie_secret'}"
+c.JupyterHub.pid_file = "{self.root / 'hub.pid'}"
+c.JupyterHub.cleanup_servers = True
+c.JupyterHub.cleanup_proxy = True
+c.JupyterHub.log_level = "INFO"
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{self.proxy_api_port}"
+c.ConfigurableHTTPProxy.command = {proxy_command()!r}
+c.ConfigurableHTTPProxy.pid_file = "{self.root / 'proxy.pid'}"
+c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
+c.DummyAuthenticator.password = {self.password!r}
+c.Authenticator.allow_all = True
+c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+c.SimpleLocalProcessSpawner.home_dir_template = "{self.root / 'home' / '{username}'}"
+c.Spawner.cmd = [{str(BIN / 'jupyterhub-singleuser')!r}]
+c.Spawner.args = {args!r}
+c.Spawner.ip = "127.0.0.1"
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = 240
+c.Spawner.http_timeout = 240
+c.Spawner.env_keep = ["PATH", "LANG", "LC_ALL", "VIRTUAL_ENV"]
+c.JupyterHub.concurrent_spawn_limit = 0
+c.JupyterHub.services = [{{"name": "classroom-admin", "api_token": {self.admin_token!r}}}]
+c.JupyterHub.load_roles = [{{"name": "classroom-admin", "services": ["classroom-admin"],
+    "scopes": ["admin:users", "admin:servers", "admin:server_state", "tokens", "list:users"]}}]
+"""
+        path = self.root / "jupyterhub_config.py"
+        path.write_text(config)
+        return path
+
+    def start(self, timeout: float = 120) -> None:
+        (self.root / "home").mkdir(parents=True, exist_ok=True)
+        config = self.write_config()
+        env = dict(os.environ, HOME=str(self.root), PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+        for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR",
+                    "JUPYTERHUB_API_TOKEN", "JUPYTER_TOKEN", "PYTHONPATH"):
+            env.pop(var, None)
+        log = open(self.root / "hub.log", "wb")  # noqa: SIM115 (closed in stop())
+        self._log = log
+        self.proc = subprocess.Popen(
+            [str(BIN / "jupyterhub"), "-f", str(config)], cwd=self.root, env=env,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.remember(self.proc.pid)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise HubError(f"JupyterHub exited ({self.proc.returncode}):\n{self.log_tail()}")
+            with contextlib.suppress(OSError, ValueError):
+                if self.api("GET", "/")["version"]:
+                    self.remember_children()
+                    return
+            time.sleep(0.3)
+        raise HubError(f"JupyterHub did not answer in {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        with contextlib.suppress(OSError):
+            return (self.root / "hub.log").read_text(errors="replace")[-chars:]
+        return ""
+
+    def remember(self, pid: int) -> None:
+        with contextlib.suppress(psutil.Error):
+            self.started.setdefault(pid, psutil.Process(pid).create_time())
+
+    def remember_children(self) -> None:
+        """Record the hub's descendants: the proxy, learners' servers, their kernels, git."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(self.proc.pid).children(recursive=True):
+                self.remember(child.pid)
+
+    def alive(self) -> list[int]:
+        """The recorded processes that still run (same pid and start time)."""
+        left = []
+        for pid, created in self.started.items():
+            with contextlib.suppress(psutil.Error):
+                proc = psutil.Process(pid)
+                if proc.create_time() == created and proc.status() != psutil.STATUS_ZOMBIE:
+                    left.append(pid)
+        return left
+
+    def stop(self, learners: list[Learner] = (), timeout: float = 60) -> list[int]:
+        """Stop learners' servers (API), the hub (SIGTERM), then anything left, by pid.
+
+        Returns the pids that had to be killed after the polite stop.
+        """
+        self.remember_children()
+
+        def stop_server(learner: Learner) -> None:
+            with contextlib.suppress(OSError, ValueError):
+                self.api("DELETE", f"/users/{learner.name}/server", timeout=60)
+
+        if learners:
+            with ThreadPoolExecutor(max_workers=len(learners)) as pool:
+                list(pool.map(stop_server, learners))
+        if self.proc is not None and self.proc.poll() is None:
+            self.remember_children()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+        killed = []
+        deadline = time.monotonic() + 15
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        for pid in self.alive():
+            killed.append(pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if getattr(self, "_log", None):
+            self._log.close()
+        return killed
+
+    # -- learners ---------------------------------------------------------------------------
+
+    def create_learners(self, names: list[str]) -> list[Learner]:
+        """The teacher adds the class (admin API); each learner then logs in for a token."""
+        self.api("POST", "/users", {"usernames": names})
+        learners = []
+        for name in names:
+            body = {"auth": {"username": name, "password": self.password},
+                    "note": "classroom test login"}
+            reply = request("POST", f"{self.url}/hub/api/users/{name}/tokens", None, body)
+            learners.append(Learner(name, reply["token"]))
+        return learners
+
+    def start_server(self, learner: Learner, timeout: float = 240) -> None:
+        """The learner starts their own server with their own token, and waits until ready."""
+        with contextlib.suppress(urllib.error.HTTPError):  # 202 pending / 201 started
+            self.api("POST", f"/users/{learner.name}/server", token=learner.token)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = self.api("GET", f"/users/{learner.name}", token=learner.token)
+            server = model.get("servers", {}).get("")
+            if server and server.get("ready"):
+                break
+            time.sleep(0.5)
+        else:
+            raise HubError(f"{learner.name}'s server was not ready in {timeout:.0f} s:\n"
+                           f"{self.log_tail()}")
+        state = self.api("GET", f"/users/{learner.name}")["servers"][""].get("state") or {}
+        learner.server_pid = state.get("pid")
+        if learner.server_pid:
+            self.remember(learner.server_pid)
+
+    def server_url(self, learner: Learner) -> str:
+        return f"{self.url}/user/{learner.name}"
+
+    # -- the link, followed as a browser would --------------------------------------------------
+
+    def browser(self, learner: Learner) -> urllib.request.OpenerDirector:
+        """The learner's browser: a cookie jar that follows redirects."""
+        if learner.browser is None:
+            learner.browser = urllib.request.build_opener(
+                urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        return learner.browser
+
+    def open_link(self, learner: Learner, link: str, timeout: float = 120) -> tuple[str, str]:
+        """Click the link: log in on the hub's form (first time), follow the hub's redirect to
+        the learner's server (OAuth) and on to nbgitpuller's page. Returns (final URL, page)."""
+        browser = self.browser(learner)
+        target = link
+        if not learner.logged_in:
+            with browser.open(f"{self.url}/hub/login", timeout=timeout) as response:
+                response.read()
+            xsrf = _cookie(browser, "_xsrf")
+            path = urllib.parse.urlsplit(link)
+            next_path = path.path + ("?" + path.query if path.query else "")
+            form = urllib.parse.urlencode({"username": learner.name, "password": self.password,
+                                           "_xsrf": xsrf}).encode()
+            target = urllib.request.Request(
+                f"{self.url}/hub/login?" + urllib.parse.urlencode({"next": next_path}),
+                data=form, method="POST")
+        with browser.open(target, timeout=timeout) as response:
+            page = response.read().decode("utf-8", "replace")
+            final = response.geturl()
+        learner.logged_in = True
+        return final, page
+
+    def pull(self, learner: Learner, link: str, timeout: float = 180) -> dict:
+        """Click the link and do what nbgitpuller's page does in the browser: call ``git-pull/api``
+        with the page's parameters (an event stream), then go to the page's ``path``.
+
+        Returns the final URL, the pull's events and the page's parameters."""
+        final, page = self.open_link(learner, link)
+        data = {key: urllib.parse.unquote(html.unescape(value))
+                for key, value in re.findall(r'data-([a-z-]+)="([^"]*)"', page)}
+        if "repo" not in data or "path" not in data:
+            raise HubError(f"{learner.name}: the link did not lead to nbgitpuller's page "
+                           f"({final}):\n{page[:1500]}")
+        params = {"_xsrf": data.get("xsrf", ""), "repo": data["repo"],
+                  "targetpath": data["targetpath"]}
+        for key in ("depth", "branch", "backup"):
+            if key in data:
+                params[key] = data[key]
+        base = urllib.parse.urljoin(self.url, data["base-url"])
+        browser = self.browser(learner)
+        with browser.open(f"{base}git-pull/api?{urllib.parse.urlencode(params)}",
+                          timeout=timeout) as response:
+            stream = response.read().decode("utf-8", "replace")
+        events = [json.loads(line[len("data: "):]) for line in stream.splitlines()
+                  if line.startswith("data: ")]
+        if not events or events[-1].get("phase") != "finished":
+            raise HubError(f"nbgitpuller did not finish for {learner.name}: {events[-3:]}")
+        with browser.open(base + data["path"], timeout=timeout) as response:
+            response.read()
+            opened = response.geturl()
+        return {"link_page": final, "events": events, "data": data, "opened": opened}
+
+    # -- the learner's own server: contents and kernels ----------------------------------------
+
+    def get_notebook(self, learner: Learner, path: str) -> dict:
+        model = request("GET", f"{self.server_url(learner)}/api/contents/{path}?content=1",
+                        learner.token)
+        return model["content"]
+
+    def put_notebook(self, learner: Learner, path: str, notebook: dict) -> None:
+        request("PUT", f"{self.server_url(learner)}/api/contents/{path}", learner.token,
+                {"type": "notebook", "format": "json", "content": notebook})
+
+    def run_notebook(self, learner: Learner, path: str, keep_kernel: bool = False,
+                     cell_timeout: float = 300) -> dict:
+        """Open a kernel for ``path`` on the learner's server (as Lab does: a session) and run
+        every code cell through the kernel's websocket. Returns timings and any errors."""
+        return run_notebook(self.server_url(learner), learner.token, path,
+                            self.get_notebook(learner, path), keep_kernel, cell_timeout,
+                            on_kernel=lambda: self.remember_children())
+
+
+def run_notebook(server: str, token: str, path: str, notebook: dict, keep_kernel: bool = False,
+                 cell_timeout: float = 300, on_kernel=None) -> dict:
+    import websocket  # websocket-client, a dependency of jupyter_server
+
+    started = time.monotonic()
+    session = request("POST", f"{server}/api/sessions", token,
+                      {"path": path, "type": "notebook", "name": Path(path).name,
+                       "kernel": {"name": "python3"}})
+    kernel_id, session_id = session["kernel"]["id"], uuid.uuid4().hex
+    if on_kernel:
+        on_kernel()
+    ws_url = server.replace("http://", "ws://", 1)
+    ws = websocket.create_connection(
+        f"{ws_url}/api/kernels/{kernel_id}/channels?session_id={session_id}",
+        header=[f"Authorization: token {token}"], timeout=cell_timeout,
+    )
+    errors: list[str] = []
+    cells = 0
+    try:
+        for cell in notebook["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            if not source.strip():
+                continue
+            cells += 1
+            errors += _execute(ws, session_id, source, cell_timeout)
+            if errors:
+                break
+    finally:
+        ws.close()
+    took = time.monotonic() - started
+    if not keep_kernel:
+        with contextlib.suppress(OSError, ValueError):
+            request("DELETE", f"{server}/api/sessions/{session['id']}", token)
+    return {"path": path, "cells": cells, "seconds": took, "errors": errors,
+            "kernel_id": kernel_id, "session_id": session["id"]}
+
+
+def _execute(ws, session_id: str, code: str, timeout: float) -> list[str]:
+    msg_id = uuid.uuid4().hex
+    ws.send(json.dumps({
+        "header": {"msg_id": msg_id, "username": "learner", "session": session_id,
+                   "msg_type": "execute_request", "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+        "content": {"code": code, "silent": False, "store_history": True,
+                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+    }))
+    errors, replied, idle = [], False, False
+    deadline = time.monotonic() + timeout
+    while not (replied and idle):
+        if time.monotonic() > deadline:
+            return [f"no reply in {timeout:.0f} s to:\n{code[:200]}"]
+        msg = _decode(ws.recv())
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        kind = msg["header"]["msg_type"]
+        if kind == "error":
+            errors.append(f"{msg['content']['ename']}: {msg['content']['evalue']}\n"
+                          f"in:\n{code[:300]}")
+        elif kind == "execute_reply":
+            replied = True
+            if msg["content"]["status"] != "ok" and not errors:
+                errors.append(f"status {msg['content']['status']} in:\n{code[:300]}")
+        elif kind == "status" and msg["content"]["execution_state"] == "idle":
+            idle = True
+    return errors
+
+
+def _decode(frame) -> dict:
+    """A kernel message from the websocket: JSON text, or the binary form used for buffers
+    (uint32 count, uint32 offsets, the JSON message first, then the buffers)."""
+    if isinstance(frame, str):
+        return json.loads(frame)
+    count = int.from_bytes(frame[:4], "big")
+    offsets = [int.from_bytes(frame[4 + 4 * i: 8 + 4 * i], "big") for i in range(count)]
+    end = offsets[1] if count > 1 else len(frame)
+    return json.loads(frame[offsets[0]:end].decode("utf-8"))
+
+
+def _cookie(browser: urllib.request.OpenerDirector, name: str) -> str:
+    for handler in browser.handlers:
+        jar = getattr(handler, "cookiejar", None)
+        if jar is not None:
+            for cookie in jar:
+                if cookie.name == name:
+                    return cookie.value
+    raise HubError(f"no {name} cookie from the hub's login page")
