@@ -208,9 +208,9 @@ def keep_default_float(result: Array, inputs: list[Any]) -> Array:
         return _keep_int32(result, inputs)
     float_with_dims = scalar_float64 = False
     for x in inputs:
-        dtype = getattr(x, "dtype", None)
-        if dtype is None:
+        if type(x) in _PYTHON_NUMBERS:
             continue
+        dtype = x.dtype
         if x.ndim:
             if dtype is NUMPY_FLOAT64:
                 return result
@@ -220,6 +220,9 @@ def keep_default_float(result: Array, inputs: list[Any]) -> Array:
     if scalar_float64 and not float_with_dims:
         return result
     return result.astype(np.float32)
+
+
+_PYTHON_NUMBERS = (int, float, bool)
 
 
 def _keep_int32(result: Array, inputs: list[Any]) -> Array:

@@ -12,10 +12,12 @@ This package loads NetworkX and matplotlib, so ``import autogradlab`` does not i
 
 from __future__ import annotations
 
+from .. import autograd as _autograd
 from .dot import to_dot
 from .draw import draw
 from .layout import layout
 from .paths import chain_rule_paths, explain
+from .torchviz import make_dot
 from .trace import BackwardStep, Graph, summarize, trace
 from .why import why
 
@@ -23,6 +25,11 @@ from .why import why
 # (importing ``autogradlab.viz.draw`` again later does not rebind the package attribute).
 
 __all__ = [
-    "BackwardStep", "Graph", "chain_rule_paths", "draw", "explain", "layout", "summarize",
+    "BackwardStep", "Graph", "chain_rule_paths", "draw", "explain", "layout", "make_dot",
+    "summarize",
     "to_dot", "trace", "why",
 ]
+
+# With the views loaded, a graph used up by backward keeps exact min, max and norm of its big
+# arrays (see autograd.summarize): worth the extra pass over each array from now on.
+_autograd.summary_statistics = True

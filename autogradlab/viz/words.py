@@ -150,6 +150,8 @@ def is_number(value: Any) -> bool:
 def stats(array: Any) -> str:
     """``min -2.0, max 4.0, norm 4.61`` (``all 1.0`` when every entry is equal; nan counted)."""
     if is_summary(array):
+        if array.minimum is None:  # freed before the views were loaded: only its picture is kept
+            return "freed by backward (picture kept, no statistics)"
         if array.minimum == array.maximum:
             return f"all {number(array.minimum)}"
         return (f"min {number(array.minimum)}, max {number(array.maximum)}, "
@@ -327,7 +329,7 @@ def colour_limit(arrays: list[Any]) -> float:
         if array is None:
             continue
         if is_summary(array):
-            array = [array.minimum, array.maximum]
+            array = array.picture if array.minimum is None else [array.minimum, array.maximum]
         values = np.abs(np.asarray(array, dtype=np.float64))
         values = values[np.isfinite(values)]
         if values.size:
