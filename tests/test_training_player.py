@@ -134,3 +134,14 @@ def test_one_layout_for_every_step(monkeypatch):
     assert len({id(g) for g in player.graphs}) == 3  # a graph traced at each step ...
     assert len(made) == 1  # ... drawn on the one layout made for the first
     assert player._laid_out is player.graphs[0]
+
+
+def test_the_players_parts_read_as_the_animation_players_do(tmp_path):
+    player, _ = animated(steps=1)
+    assert [s.kind for s in player.steps] == ["forward", "backward", "step", "zero_grad"]
+    assert len(player.forward_steps) == 1 and player.step == 0
+    player.next_button.click()
+    assert player.step == 1
+    assert repr(player).startswith("TrainingPlayer(1 steps, 4 frames, zero_grad=True; loss")
+    page = player.save(tmp_path / "training.html").read_text(encoding="utf-8")
+    assert "optimizer.step()" in page and "zero_grad()" in page

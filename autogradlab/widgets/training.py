@@ -63,6 +63,11 @@ class Frame:
     title: str
     caption: str
 
+    @property
+    def kind(self) -> str:
+        """The phase, under the name the animation player's steps use."""
+        return self.phase
+
 
 class Recorder:
     """Listens to the engine while the loop runs.
@@ -271,6 +276,11 @@ class TrainingPlayer(GraphPlayer):
         self.training_frames.append(Frame(k, phase, title, caption))
 
     # -- the widget -----------------------------------------------------------------------------
+
+    @property
+    def steps(self) -> list[Frame]:  # type: ignore[override]
+        """The frames, as the player's ``steps`` (what each one shows)."""
+        return self.training_frames
 
     @property
     def frame_captions(self) -> list[str]:
