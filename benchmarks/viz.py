@@ -7,6 +7,11 @@ the text layout and rasterisation a notebook would pay for. It is timed twice: w
 ``max_nodes=60`` (big graphs are reduced, as a learner would see them) and with
 ``max_nodes=None`` (every node drawn). Budget: a 100-node graph traced, laid out and drawn to PNG
 in under 0.5 s.
+
+Then the views of issue 13, drawn statically: micrograd's 2-16-16-1 network on scalar tensors
+(about a thousand nodes) traced, folded by layer and drawn to PNG, and a 784-256-10 MLP step
+drawn with heatmaps (big tensors downsampled). The player's budgets for the same graphs are in
+``benchmarks/animation.py``.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
-from viz_graphs import tensor_chain  # noqa: E402
+from viz_graphs import micrograd_demo, tensor_chain  # noqa: E402
 
+import autogradlab as ag  # noqa: E402
 from autogradlab import viz  # noqa: E402
 from autogradlab.viz.layout import compute  # noqa: E402
 
@@ -63,5 +69,29 @@ def main() -> None:
               f"{t_default * 1e3:>8.0f}ms {t_all * 1e3:>8.0f}ms  {total * 1e3:.0f}ms")
 
 
+def views() -> None:
+    """Issue 13's graphs drawn: folded micrograd and a heatmap MLP step."""
+    demo = micrograd_demo()
+    start = time.perf_counter()
+    graph = viz.trace(demo["loss"], names=demo)
+    size = png(viz.draw(graph))
+    folded = time.perf_counter() - start
+    ag.manual_seed(0)
+    model = ag.nn.Sequential(ag.nn.Linear(784, 256), ag.nn.ReLU(), ag.nn.Linear(256, 10))
+    loss = ag.nn.CrossEntropyLoss()(model(ag.randn(32, 784)),
+                                     ag.tensor([k % 10 for k in range(32)]))
+    loss.backward()
+    start = time.perf_counter()
+    mlp = viz.trace(loss)
+    mlp_size = png(viz.draw(mlp))
+    heat = time.perf_counter() - start
+    print("\nIssue 13 (draw): trace + fold + draw + PNG")
+    print(f"  micrograd 2-16-16-1, {len(graph)} nodes folded by layer: {folded * 1e3:.0f} ms "
+          f"({size / 1e3:.0f} kB)")
+    print(f"  784-256-10 MLP step, {len(mlp)} nodes with heatmaps: {heat * 1e3:.0f} ms "
+          f"({mlp_size / 1e3:.0f} kB)")
+
+
 if __name__ == "__main__":
     main()
+    views()

@@ -13,7 +13,8 @@ How it stays fast and tidy:
   arrowheads. Only the words are separate artists (about 0.75 ms each), two per node and one per
   edge, so a 60-node picture draws in well under a second.
 * Boxes are sized from the measured width of their text (:func:`text_width`), so no title is cut;
-  a picture too wide for the page shrinks, but never below 9-pixel text (it grows wider instead).
+  a picture too wide for the page shrinks, but not below 9-pixel text (it grows wider instead),
+  unless it is wider than 40 inches even so (an overview of a big graph, names only).
 * Every edge leaves a box on its right side and enters the next on its left, horizontally, so all
   arrowheads point right and can share one marker; inputs of one operation enter it at separate
   heights, the first input on top (``w3 * b`` reads top to bottom).
@@ -63,8 +64,10 @@ STYLE: dict[str, Any] = {
     "cell_w": 0.42,  # inches per cell of a heatmap with numbers in it
     "cell_h": 0.19,
     "max_width": 15.0,  # inches; wider pictures shrink (fonts too), down to ``min_scale``
-    "min_scale": 0.8,  # 8.1-point legend text at 0.8 is 9 pixels: never smaller
+    "min_scale": 0.8,  # 8.1-point legend text at 0.8 is 9 pixels: never smaller...
+    "hard_max_width": 40.0,  # ...except in an overview (names only) wider than this, in inches
     "heatmap_nodes": 30,  # heatmaps only up to this many nodes
+    "cell_texts": 200,  # numbers in heatmap cells only while a picture has at most this many
     "detail_nodes": words.MAX_NODES,  # beyond this many nodes: titles only
     "dpi": 100,
 }
@@ -100,13 +103,13 @@ def text_width(text: str, bold: bool = False, size: float | None = None) -> floa
 # --------------------------------------------------------------------------------------------
 
 
-def map_size(value: Any) -> tuple[float, float]:
+def map_size(value: Any, numbers: bool = True) -> tuple[float, float]:
     """Inches (width, height) of a tensor's heatmap; (0, 0) for a single number."""
     grid = words.as_grid(value)
     if grid is None:
         return (0.0, 0.0)
     rows, cols = grid.shape
-    if words.shows_numbers(value):
+    if numbers and words.shows_numbers(value):
         return (cols * STYLE["cell_w"], rows * STYLE["cell_h"])
     side = STYLE["map_size"]
     ratio = min(max(rows / cols, 0.12), 1.0)
@@ -121,7 +124,8 @@ def colour_scales(g: nx.DiGraph) -> dict[str, float]:
 
 
 def heatmap(ax: Axes, value: Any, extent: tuple[float, float, float, float], limit: float,
-            fontsize: float, zorder: float = 6, animated: bool = False) -> list[Any]:
+            fontsize: float, zorder: float = 6, animated: bool = False,
+            numbers: bool = True) -> list[Any]:
     """Draw ``value`` as a heatmap into ``extent`` (left, right, bottom, top) of ``ax``, centred
     on zero on the scale ``[-limit, limit]``, with its numbers in the cells when it is small.
     Returns the artists (the image, then the cell texts)."""
@@ -132,7 +136,7 @@ def heatmap(ax: Axes, value: Any, extent: tuple[float, float, float, float], lim
     artists = [ax.imshow(shown, cmap=words.HEATMAP_CMAP, vmin=-limit, vmax=limit, extent=extent,
                          aspect="auto", interpolation="nearest", zorder=zorder,
                          animated=animated)]
-    if words.shows_numbers(value):
+    if numbers and words.shows_numbers(value):
         left, right, bottom, top = extent
         rows, cols = grid.shape
         dx, dy = (right - left) / cols, (top - bottom) / rows
@@ -162,9 +166,12 @@ class _Geometry:
                    for line in words.node_lines(output, n, a, show)]
         lines = 1 + max((len(words.node_lines(output, n, a, show)) for n, a in nodes), default=0)
         self.keys = tuple(k for k in ("value", "grad") if k in show) if heatmaps else ()
+        cells = sum(words.size_of(a.get(k)) for _, a in nodes for k in self.keys
+                    if words.shows_numbers(a.get(k)))
+        self.numbers = cells <= STYLE["cell_texts"]  # each number is a text: a few hundred at most
         maps_w, self.maps_h = 0.0, 0.0
         for _, a in nodes:
-            sizes = [map_size(a.get(k)) for k in self.keys]
+            sizes = [map_size(a.get(k), self.numbers) for k in self.keys]
             maps_w = max(maps_w, sum(w + 0.1 for w, _ in sizes))
             self.maps_h = max(self.maps_h, max((h for _, h in sizes), default=0.0))
         if self.maps_h:
@@ -186,6 +193,7 @@ def figure_size(lay: Layout, geometry: _Geometry) -> tuple[float, float, float]:
     width = (max(xs) - min(xs)) * geometry.x_unit + geometry.box_w + 0.4
     height = (max(ys) - min(ys)) * geometry.y_unit + geometry.box_h + 0.4
     scale = max(STYLE["min_scale"], min(1.0, STYLE["max_width"] / width))
+    scale = min(scale, STYLE["hard_max_width"] / width)
     return width * scale, height * scale, scale
 
 
@@ -210,7 +218,7 @@ def draw(
     :class:`GraphFigure` is made, which a notebook shows by itself.
     """
     graph = output_or_graph
-    if isinstance(graph, Tensor):
+    if isinstance(graph, Tensor) or type(graph).__module__.split(".")[0] == "torch":
         graph = trace(graph)
     if not isinstance(graph, Graph | nx.DiGraph):
         raise TypeError(f"draw() needs a Tensor or a traced Graph, not {type(graph).__name__}")
@@ -386,12 +394,13 @@ def _insets(ax: Axes, attrs: Mapping[str, Any], geometry: _Geometry, left: float
     """The heatmaps of a tensor's value and gradient, side by side at the bottom of a box."""
     artists = []
     for key in geometry.keys:
-        width, height = map_size(attrs.get(key))
+        width, height = map_size(attrs.get(key), geometry.numbers)
         if width:
             size_x, size_y = width / geometry.x_unit, height / geometry.y_unit
             artists += heatmap(ax, attrs[key], (left, left + size_x, bottom, bottom + size_y),
                                scales[key], max(STYLE["fontsize"] * 0.8 * scale,
-                                                words.MIN_FONT_PX * 0.72))
+                                                words.MIN_FONT_PX * 0.72),
+                               numbers=geometry.numbers)
         left += (width + 0.1) / geometry.x_unit
     return [a for a in artists if hasattr(a, "get_array")]
 
