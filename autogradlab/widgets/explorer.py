@@ -131,7 +131,7 @@ class Explorer(widgets.VBox):
             raise TypeError("explore(fn, a=2.0, b=-3.0): give a starting value for each input")
         _check_signature(fn, inputs)
         self.fn = fn
-        self.step = float(nudge)
+        self.nudge_step = float(nudge)
         self.shapes = {name: np.shape(value) for name, value in inputs.items()}
         for name, shape in self.shapes.items():
             if int(np.prod(shape)) > MAX_ELEMENTS:
@@ -223,17 +223,19 @@ class Explorer(widgets.VBox):
             grad = np.zeros(self.shapes[name]) if tensor.grad is None else tensor.grad.numpy()
             for key, g in zip(element_keys(name, self.shapes[name]), np.ravel(grad)):
                 self.grads[key] = float(g)
-        self.nudges = {key: self._nudge(key) for key in self.sliders}
+        with no_grad():  # the nudge experiment: plain forward runs in float64, no graph
+            base = float(self.fn(**self._tensors(float64, False)).item())
+            self.nudges = {key: self._nudge(key, base) for key in self.sliders}
         self.frame.value = self._picture(moved)
         self.readout.value = self._explain(moved)
 
-    def _nudge(self, key: str) -> Nudge:
-        """Run ``fn`` at the inputs and with ``key`` raised by the step (float64, no graph)."""
-        with no_grad():
-            base = float(self.fn(**self._tensors(float64, False)).item())
-            bumped = float(self.fn(**self._tensors(float64, False, (key, self.step))).item())
+    def _nudge(self, key: str, base: float) -> Nudge:
+        """Run ``fn`` with ``key`` raised by the nudge step; compare with ``base``, the output
+        at the sliders' values."""
+        step = self.nudge_step
+        bumped = float(self.fn(**self._tensors(float64, False, (key, step))).item())
         change = _clean(bumped - base)  # 6 digits: -0.02, not -0.019999999999999574
-        return Nudge(key, self.step, change, _clean(change / self.step), self.grads[key])
+        return Nudge(key, step, change, _clean(change / step), self.grads[key])
 
     # -- showing it -------------------------------------------------------------------------
 
