@@ -252,6 +252,7 @@ _LAZY_ATTRIBUTES = {
     "animate_training": ("widgets", "animate_training"),
     "train": ("training", "train"),
     "accuracy": ("training", "accuracy"),
+    "torch": ("torch_record", "this"),  # ag.torch.record(): values of real PyTorch code
 }
 
 

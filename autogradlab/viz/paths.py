@@ -190,6 +190,9 @@ def _find(graph: Graph, wrt: Tensor | str) -> str:
         if wrt not in graph.nx:
             raise KeyError(f"no node named {wrt!r}; the graph's nodes are {list(graph.nx)}")
         return wrt
+    if type(wrt).__module__.split(".")[0] == "torch":  # a PyTorch tensor (see torch_trace.py)
+        from .torch_trace import find_node
+        return find_node(graph, wrt)
     if not isinstance(wrt, Tensor):
         raise TypeError(f"wrt must be a Tensor or a node name, not {type(wrt).__name__}")
     if wrt.grad_fn is not None:

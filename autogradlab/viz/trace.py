@@ -147,7 +147,7 @@ def _user_names(names: Mapping[str, Any] | None) -> dict[int, str]:
     return found
 
 
-def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
+def trace(output: Tensor, names: Mapping[str, Any] | None = None, **torch_options: Any) -> Graph:
     """Read the graph behind ``output`` into a :class:`Graph`.
 
     ``names`` maps variable names to tensors; by default the caller's variables are used, so
@@ -171,6 +171,11 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None) -> Graph:
     for a leaf), and optionally ``_backward()`` (adds its contributions to its inputs' ``grad``),
     which is replayed to show the backward steps (see :mod:`autogradlab.viz.protocol`).
     """
+    if type(output).__module__.split(".")[0] == "torch":  # PyTorch's own graph (torch_trace.py)
+        from .torch_trace import trace as trace_torch
+        return trace_torch(output, names, **torch_options)
+    if torch_options:
+        raise TypeError(f"trace() got unexpected options {sorted(torch_options)}")
     if not isinstance(output, Tensor):
         from .protocol import follows_protocol, trace_protocol
         if follows_protocol(output):

@@ -57,8 +57,13 @@ def animate(
         return PredictPlayer(output, names=names, inspector=inspector, paths=paths,
                              max_nodes=max_nodes, interval=interval, group=group, focus=focus,
                              depth=depth, open_groups=open_groups)
+    graph = None
+    if type(output).__module__.split(".")[0] == "torch":  # PyTorch's graph (viz/torch_trace.py)
+        from ..viz.trace import trace
+
+        graph = trace(output, names)
     return GraphPlayer(
-        output, names=names, inspector=inspector, paths=paths, max_nodes=max_nodes,
+        output, graph=graph, names=names, inspector=inspector, paths=paths, max_nodes=max_nodes,
         interval=interval, group=group, focus=focus, depth=depth, open_groups=open_groups,
     )
 
