@@ -181,3 +181,19 @@ def test_a_notebook_kernels_cell_file_is_named_as_the_cell(monkeypatch):
     assert where(source) == "cell In[3], line 2: y = x * 2"
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # the kernel's map is gone
     assert where(source) == "a notebook cell, line 2: y = x * 2"
+
+
+def test_a_graph_from_elsewhere_with_fewer_attributes_still_explains():
+    """Graphs traced from other engines (PyTorch's) may lack attributes or values: the rule
+    stays in symbols, and nothing breaks the inspector."""
+    t = readme_graph()
+    g = trace(t["L"], names=t)
+    g.functions.clear()
+    for _, attrs in g.nx.nodes(data=True):
+        attrs.pop("constants", None)
+        attrs.pop("formulas", None)
+    g.node("w1")["value"] = float("nan")
+    rule = next(r for r in why(g, "b").rules if r.input == "a")
+    assert rule.formula == "∂(w1·a)/∂a = w1"
+    assert rule.numbers == "= 3.0"  # the engine's local derivative, recorded in the events
+    assert why(g, "b").source is None

@@ -144,10 +144,11 @@ def _number(x: Any) -> str:
 def _operands(graph: Graph, node: str) -> dict[int, str | float]:
     """The inputs of ``node`` by slot: node names (str), or the plain numbers it was given."""
     slots: dict[int, str | float] = {
-        k: v for k, v in graph.node(node)["constants"].items() if isinstance(v, int | float)
+        k: v for k, v in graph.node(node).get("constants", {}).items()
+        if isinstance(v, int | float)
     }
     for source in graph.nx.predecessors(node):
-        for slot in graph.edge(source, node)["indices"]:
+        for slot in graph.edge(source, node).get("indices", ()):
             slots[slot] = source
     return slots
 
@@ -159,11 +160,13 @@ def _fill(template: str, names: Mapping[str, str]) -> str:
 
 
 def _value_of(graph: Graph, operand: str | float) -> str | None:
-    """An operand's value as a number (``3``), or None for a tensor of many numbers."""
+    """An operand's value as a number (``3.0``), or None for a tensor of many numbers."""
     if not isinstance(operand, str):
         return _number(operand)
-    value = graph.node(operand)["value"]
-    return _number(value) if np.size(value) == 1 else None
+    value = graph.node(operand).get("value")
+    if value is None or np.size(value) != 1 or not np.isfinite(np.asarray(value, float)).all():
+        return None  # many numbers, or none recorded (nan): the rule stays in symbols
+    return _number(value)
 
 
 def _wrap(text: str) -> str:
@@ -241,12 +244,14 @@ def why(
     if node not in graph.nx:
         raise KeyError(f"the graph has no node {node!r}; its nodes are {sorted(graph.nx)}")
     data = graph.node(node)
-    if data["op"] is None:
+    if data.get("op") is None:
         return Why(node, node, None, (), None, "")
     fn = graph.functions.get(node)
     source = getattr(fn, "source", None)
+    source = source if isinstance(source, SourceLine) else None
     rules = tuple(_rules(graph, node))
-    return Why(node, _written(graph, node), data["grad_fn"], rules, source, where(source))
+    return Why(node, _written(graph, node), data.get("grad_fn") or data["op"], rules, source,
+               where(source))
 
 
 def _written(graph: Graph, node: str) -> str:
@@ -254,7 +259,7 @@ def _written(graph: Graph, node: str) -> str:
     op = graph.node(node)["op"]
     operands = _operands(graph, node)
     if op not in RULES:
-        return graph.node(node)["expression"]
+        return graph.node(node).get("expression", node)
     names = {"a": _wrap(str(operands.get(0, "?"))), "b": _wrap(str(operands.get(1, "?")))}
     return _fill(RULES[op][0], names)
 
@@ -266,13 +271,14 @@ def _rules(graph: Graph, node: str) -> list[Rule]:
     written = _written(graph, node)
     rules = []
     for source in graph.nx.predecessors(node):
-        for slot in graph.edge(source, node)["indices"]:
+        for slot in graph.edge(source, node).get("indices", ()):
             rule = _rule_for(graph, node, source, slot, operands, written)
             if rule is not None:
                 rules.append(rule)
     rules.sort(key=lambda r: r.slot)
-    if not rules and data["formulas"]:  # not elementwise and nothing recorded: the words only
-        rules = [Rule("?", k, f, "", None) for k, f in enumerate(data["formulas"])]
+    formulas = data.get("formulas", ())
+    if not rules and formulas:  # not elementwise and nothing recorded: the words only
+        rules = [Rule("?", k, f, "", None) for k, f in enumerate(formulas)]
     return rules
 
 
@@ -281,8 +287,8 @@ def _rule_for(
     written: str,
 ) -> Rule | None:
     op = graph.node(node)["op"]
-    fn = graph.functions.get(node)
-    if fn is not None and not fn.needs_grad[slot]:
+    needs = getattr(graph.functions.get(node), "needs_grad", None)
+    if needs is not None and slot < len(needs) and not needs[slot]:
         return None
     local = _local(graph, node, source, slot)
     lhs = f"∂({written})/∂{source}"
@@ -292,10 +298,10 @@ def _rule_for(
         formula = f"{lhs} = {_fill(RULES[op][slot + 1], symbols)}"
         numbers = _with_numbers(graph, RULES[op][slot + 1], operands, local)
     else:
-        words = graph.node(node)["formulas"]
+        words = graph.node(node).get("formulas", ())
         formula = f"{lhs}: {words[slot]}" if slot < len(words) else f"{lhs}: see its backward"
         numbers = f"= {_number(local)}" if _is_numeric(local) else ""
-    if len(graph.edge(source, node)["indices"]) > 1:
+    if len(graph.edge(source, node).get("indices", ())) > 1:
         formula += f"   (as input {slot}; {source} is used twice, so the two add up)"
     return Rule(source, slot, formula, numbers, local)
 
@@ -310,8 +316,9 @@ def _local(graph: Graph, node: str, source: str, slot: int) -> Any:
         if step.kind == "send" and step.source == node and step.index == slot:
             return step.local
     edge = graph.edge(source, node)
-    if len(edge["indices"]) == 1:
-        return edge["local_value"] if edge["local_value"] is not None else edge["local"]
+    if len(edge.get("indices", ())) == 1:
+        value = edge.get("local_value")
+        return value if value is not None else edge.get("local")
     return None
 
 
