@@ -151,3 +151,20 @@ def test_a_function_whose_graph_changes_shape_is_laid_out_again():
     explorer.set(a=-1.0)
     assert explorer._renderer is not first  # another graph: another layout
     assert explorer.grads["a"] == pytest.approx(math.exp(-1.0))
+
+
+def test_an_error_from_the_function_after_a_slider_move_is_shown_not_lost():
+    def picky(a):
+        if a.item() < 0:
+            raise ValueError("a must not be negative here")
+        L = a.log()
+        return L
+
+    explorer = explore(picky, a=1.0)
+    explorer.sliders["a"].value = -1.0
+    shown = explorer.readout.value
+    assert "ValueError" in shown and "must not be negative" in shown
+    explorer.sliders["a"].value = 2.0  # and it recovers
+    assert explorer.grads["a"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="must not be negative"):
+        explorer.set(a=-2.0)

@@ -162,8 +162,18 @@ class Explorer(widgets.VBox):
     # -- moving inputs ----------------------------------------------------------------------
 
     def _moved(self, key: str) -> None:
-        if not self._quiet:
+        """A slider moved: run again. An error from ``fn`` is shown in the readout (a slider's
+        callback has nowhere else to say it); ``set`` raises it instead."""
+        if self._quiet:
+            return
+        try:
             self.rerun(moved=key)
+        except Exception as error:  # noqa: BLE001  (the learner's function may raise anything)
+            self.readout.value = (
+                f"<div style='color:{COLORS['grad']};padding-left:12px'><b>{html.escape(key)} = "
+                f"{number(self.sliders[key].value)}: {type(error).__name__}</b>: "
+                f"{html.escape(str(error))}</div>"
+            )
 
     @contextmanager
     def _holding(self) -> Iterator[None]:
