@@ -318,7 +318,7 @@ class Node:
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep ``values`` (arrays or numbers) for ``backward``: PyTorch's ``ctx`` method."""
-        self.saved = tuple(v._data if isinstance(v, Tensor) else v for v in values)
+        self.saved = values
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
@@ -614,6 +614,10 @@ class FunctionNode(Node):
     def name(self) -> str:
         return f"{self.function.__name__}Backward"  # PyTorch's name for a custom Function's node
 
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Keep ``tensors`` for ``backward`` (their numbers; ``saved_tensors`` gives tensors)."""
+        self.saved = tuple(t._data if isinstance(t, Tensor) else t for t in tensors)
+
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         values = Node.saved_tensors.fget(self)  # type: ignore[attr-defined]
@@ -868,10 +872,11 @@ def _plain(value: Any) -> Any:
 
 
 def _as_dtype_of(g: Any, x: Tensor) -> Any:
-    data = x._data
+    wanted = x._data.dtype
     if isinstance(g, Tensor):
-        return g if g._data.dtype == data.dtype else g.to(dtype=x.dtype)
-    if g.dtype == data.dtype:
+        return g if g._data.dtype == wanted else g.to(dtype=x.dtype)
+    dtype = g.dtype
+    if dtype is wanted or dtype == wanted:
         return g
     namespace = backend.namespace_of(g)
     return namespace.xp.astype(g, namespace.dtype_to_native[x.dtype])

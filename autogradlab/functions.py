@@ -62,7 +62,7 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     numbers was used 2 * 4 times, so its gradient is the sum over those copies: sum over the new
     leading axis, and over the axis where the size was 1 (keeping it as size 1).
     """
-    if tuple(grad.shape) == tuple(shape):
+    if grad.shape == shape:
         return grad
     xp = xp_of(grad)
     extra = grad.ndim - len(shape)
