@@ -7,11 +7,11 @@
 
 prints a link of the form (one line)::
 
-    https://hub.example.edu/hub/user-redirect/git-pull?repo=...&branch=...&urlpath=lab%2Ftree%2F...
+    https://hub.example.edu/hub/user-redirect/git-pull?repo=...&branch=...&targetpath=...&urlpath=..
 
 A learner who clicks it logs in to the hub, gets their own server, and nbgitpuller clones the
-course into their home folder (or, on later clicks, merges the teacher's updates into their copy
-without overwriting their edits); JupyterLab then opens lesson 0. See docs/teaching.md.
+course into ``~/autogradlab-course`` (or, on later clicks, merges the teacher's updates into their
+copy without overwriting their edits); JupyterLab then opens lesson 0. See docs/teaching.md.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ DEFAULT_SLUG = "autogradlab/autogradlab"
 DEFAULT_REPO = f"https://github.com/{DEFAULT_SLUG}"
 DEFAULT_BRANCH = "main"
 FIRST_LESSON = "lessons/00_start_here.ipynb"
+# Where the course lands in each learner's home. Not "autogradlab" (nbgitpuller's default, the
+# repository's name): a folder of that name in the home would shadow the installed package as an
+# empty namespace package in every notebook a learner starts in their home folder.
+COURSE_FOLDER = "autogradlab-course"
 
 
 class LinkError(ValueError):
@@ -56,17 +60,10 @@ def hub_base(hub_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def clone_folder(repo: str) -> str:
-    """The folder nbgitpuller clones ``repo`` into (its default: the URL's last part)."""
-    name = repo.rstrip("/").split("/")[-1]
-    if not name or name in (".", ".."):
-        raise LinkError(f"{repo!r} is not a git repository URL (no name at its end)")
-    return name
-
-
 def classroom_link(hub_url: str, repo: str = DEFAULT_REPO, branch: str = DEFAULT_BRANCH,
-                   lesson: str = FIRST_LESSON) -> str:
-    """The nbgitpuller link that pulls ``repo`` at ``branch`` and opens ``lesson`` in JupyterLab.
+                   lesson: str = FIRST_LESSON, folder: str = COURSE_FOLDER) -> str:
+    """The nbgitpuller link that pulls ``repo`` at ``branch`` into ``~/folder`` and opens
+    ``lesson`` there in JupyterLab.
 
     The query is URL-encoded (``quote``, nothing kept safe), so a repository URL with its own
     ``?`` or ``&`` survives, and the hub forwards it unchanged through ``/hub/user-redirect/``.
@@ -79,7 +76,8 @@ def classroom_link(hub_url: str, repo: str = DEFAULT_REPO, branch: str = DEFAULT
         [
             ("repo", repo.strip()),
             ("branch", branch.strip()),
-            ("urlpath", f"lab/tree/{clone_folder(repo.strip())}/{lesson}"),
+            ("targetpath", folder),
+            ("urlpath", f"lab/tree/{folder}/{lesson}"),
         ],
         quote_via=quote,
         safe="",

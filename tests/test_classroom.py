@@ -22,6 +22,7 @@ import nbformat
 import pytest
 
 from autogradlab import cli
+from autogradlab.classroom import COURSE_FOLDER as COURSE
 from autogradlab.classroom import DEFAULT_BRANCH, DEFAULT_REPO, DEFAULT_SLUG, classroom_link
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,7 +42,8 @@ def test_the_link_for_a_hub_opens_lesson_0_in_jupyterlab():
         "https://hub.example.edu/hub/user-redirect/git-pull"
         "?repo=https%3A%2F%2Fgithub.com%2Fautogradlab%2Fautogradlab"
         "&branch=main"
-        "&urlpath=lab%2Ftree%2Fautogradlab%2Flessons%2F00_start_here.ipynb"
+        "&targetpath=autogradlab-course"
+        "&urlpath=lab%2Ftree%2Fautogradlab-course%2Flessons%2F00_start_here.ipynb"
     )
 
 
@@ -61,7 +63,8 @@ def test_a_hub_under_a_prefix_and_another_repository_and_branch():
         "https://example.edu/jupyter/hub/user-redirect/git-pull"
         "?repo=https%3A%2F%2Fgitlab.example.edu%2Fteach%2Fad-course.git"
         "&branch=fall-2026"
-        "&urlpath=lab%2Ftree%2Fad-course.git%2Flessons%2F00_start_here.ipynb"
+        "&targetpath=autogradlab-course"
+        "&urlpath=lab%2Ftree%2Fautogradlab-course%2Flessons%2F00_start_here.ipynb"
     )
 
 
@@ -70,7 +73,8 @@ def test_the_command_prints_the_link(capsys):
                      "--repo", "https://github.com/me/fork", "--branch", "dev"]) == 0
     assert capsys.readouterr().out == (
         "https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fme"
-        "%2Ffork&branch=dev&urlpath=lab%2Ftree%2Ffork%2Flessons%2F00_start_here.ipynb\n"
+        "%2Ffork&branch=dev&targetpath=autogradlab-course"
+        "&urlpath=lab%2Ftree%2Fautogradlab-course%2Flessons%2F00_start_here.ipynb\n"
     )
 
 
@@ -189,16 +193,17 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
             own = hub.server_url(learner)
             assert pull["link_page"].startswith(f"{own}/git-pull?"), pull["link_page"]
             assert pull["data"]["repo"] == str(remote) and pull["data"]["branch"] == "main"
-            assert pull["opened"] == f"{own}/lab/tree/autogradlab/{LESSON0}", pull["opened"]
+            assert pull["data"]["targetpath"] == COURSE
+            assert pull["opened"] == f"{own}/lab/tree/{COURSE}/{LESSON0}", pull["opened"]
         shipped0 = ch.git("show", f"main:{LESSON0}", cwd=remote)  # this repository's HEAD
         for learner in learners:
-            copy = hub.home(learner.name) / "autogradlab" / LESSON0
+            copy = hub.home(learner.name) / COURSE / LESSON0
             assert copy.exists(), f"{learner.name} has no lesson 0 after the pull"
             assert copy.read_text(encoding="utf-8") == shipped0
 
         # Each learner edits lesson 4 and keeps a notebook of their own, through their server.
         def edit(learner):
-            path = f"autogradlab/{LESSON4}"
+            path = f"{COURSE}/{LESSON4}"
             notebook = hub.get_notebook(learner, path)
             source = notebook["cells"][0]["source"]
             notebook["cells"][0]["source"] = _note(learner.name) + (
@@ -206,14 +211,14 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
             hub.put_notebook(learner, path, notebook)
             mine = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
                 f"print('{learner.name} was here')")])
-            hub.put_notebook(learner, "autogradlab/lessons/my_experiments.ipynb",
+            hub.put_notebook(learner, f"{COURSE}/lessons/my_experiments.ipynb",
                              json.loads(nbformat.writes(mine)))
 
         _each(edit, learners)
 
         # Each learner's kernel runs lessons 0 and 4, all ten learners at the same time.
         def study(learner):
-            return [hub.run_notebook(learner, f"autogradlab/{lesson}")
+            return [hub.run_notebook(learner, f"{COURSE}/{lesson}")
                     for lesson in (LESSON0, LESSON4)]
 
         before = time.monotonic()
@@ -225,6 +230,16 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
         kernels = {result["kernel_id"] for results in runs for result in results}
         assert len(kernels) == 2 * LEARNERS
 
+        # A notebook the learner starts in their home folder (beside ~/autogradlab-course)
+        # imports the installed autogradlab: the course folder does not shadow the package.
+        scratch = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+            "import autogradlab as ag\n"
+            "assert hasattr(ag, 'tensor'), ag\n"
+            "print(ag.tensor(2.0) * 3)")])
+        hub.put_notebook(first, "scratch.ipynb", json.loads(nbformat.writes(scratch)))
+        home_run = hub.run_notebook(first, "scratch.ipynb")
+        assert home_run["errors"] == [], home_run
+
         # The teacher updates the course; every learner clicks the link again.
         teacher = _teacher_updates_the_course(remote, tmp_path / "teacher")
         again = _each(lambda learner: hub.pull(learner, link), learners)
@@ -233,7 +248,7 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
         timings["second pulls"] = time.monotonic() - started
 
         for learner in learners:
-            folder = hub.home(learner.name) / "autogradlab"
+            folder = hub.home(learner.name) / COURSE
             lesson4 = nbformat.read(folder / LESSON4, as_version=4)
             nbformat.validate(lesson4)
             text = (folder / LESSON4).read_text()
@@ -248,7 +263,7 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
             mine = nbformat.read(folder / "lessons" / "my_experiments.ipynb", as_version=4)
             assert learner.name in mine.cells[0].source  # their own notebook is untouched
             # their server still opens the merged lesson
-            assert hub.get_notebook(learner, f"autogradlab/{LESSON4}")["cells"]
+            assert hub.get_notebook(learner, f"{COURSE}/{LESSON4}")["cells"]
             merged = ch.git("log", "--format=%H", cwd=folder).split()
             assert teacher in merged
         # Nothing of the learners went upstream.
