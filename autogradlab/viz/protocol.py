@@ -65,8 +65,6 @@ def follows_protocol(obj: Any) -> bool:
 def _inputs(obj: Any) -> list[Any]:
     raw = getattr(obj, _inputs_attribute(obj) or "_prev", ()) or ()
     items = list(raw) if isinstance(raw, Iterable) else []
-    if isinstance(raw, set | frozenset):  # no order of its own: make one that does not vary
-        items.sort(key=lambda x: (str(getattr(x, "_op", "")), _as_float(x.data), id(x)))
     for x in items:
         if not follows_protocol(x):
             raise TypeError(
@@ -74,6 +72,8 @@ def _inputs(obj: Any) -> list[Any]:
                 f"{type(x).__name__}, which does not follow the protocol (data, grad, _op, "
                 f"_prev): wrap numbers in your class before combining them"
             )
+    if isinstance(raw, set | frozenset):  # no order of its own: make one that does not vary
+        items.sort(key=lambda x: (str(getattr(x, "_op", "")), _as_float(x.data), id(x)))
     return items
 
 
