@@ -14,9 +14,11 @@ gradients arrive, what to highlight and what to say. :func:`build_steps` makes t
   at the node that receives it.
 * **done**: every leaf's gradient.
 
-Nothing here recomputes a gradient: every number comes from the engine's recorded events.
-Graphs with more than ``max_nodes`` nodes get grouped steps (one per ``nn.Module``, or per
-column of the drawing), and their captions say so.
+Nothing here recomputes a gradient: every number comes from the engine's recorded events, and
+every number and name is written by :mod:`autogradlab.viz.words`. The player folds big graphs
+before it makes steps (:mod:`autogradlab.viz.transforms`); a graph still bigger than
+``max_nodes``, or a folded one whose backward pass sends more gradients than a few dozen frames
+can show, gets grouped steps (one per group of nodes), and their captions say so.
 """
 
 from __future__ import annotations
