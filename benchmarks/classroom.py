@@ -34,10 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 import classroom_hub as ch  # noqa: E402
 
-from autogradlab.classroom import classroom_link  # noqa: E402
+from autogradlab.classroom import COURSE_FOLDER, classroom_link  # noqa: E402
 
-LESSON4 = "autogradlab/lessons/04_backpropagation.ipynb"
-LESSON7 = "autogradlab/lessons/07_neural_network.ipynb"
+LESSON4 = f"{COURSE_FOLDER}/lessons/04_backpropagation.ipynb"
+LESSON7 = f"{COURSE_FOLDER}/lessons/07_neural_network.ipynb"
 MIB = 1024 * 1024
 
 

@@ -154,8 +154,10 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
     remote = ch.course_remote(tmp_path)
     try:
         proxy = ch.proxy_command()
-    except ch.HubError as err:
-        pytest.fail(str(err))
+    except ch.HubError as err:  # no network for npm, say: skipped locally, a failure in CI
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(err))
+        pytest.skip(str(err))
     assert Path(proxy[0]).exists()
 
     (tmp_path / "hub").mkdir()
