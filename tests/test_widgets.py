@@ -271,6 +271,16 @@ def test_animate_focus_and_depth_like_draw():
     player = ag.animate(L, names=names, focus="b", depth=1)
     assert set(player.graph.nx) == {"b", "x1", "a", "mul1"}
     assert "'b' and its neighbours up to 1 steps away" in player.steps[0].caption
+    by_tensor = ag.animate(L, names=names, focus=names["b"], depth=1)  # a tensor, as in draw
+    assert set(by_tensor.graph.nx) == set(player.graph.nx)
+
+
+def test_node_inspector_draws_tensors_as_heatmaps_with_the_same_words(tensor_player):
+    _, L, names, _ = tensor_player
+    inspector = NodeInspector(L, names=names)
+    text = inspector.describe("a")
+    assert text.count("<img src='data:image/png;base64,") == 2  # value and gradient
+    assert ag.viz.words.summary(names["a"].grad.numpy()) in text
 
 
 def test_node_inspector_shows_value_gradient_and_formulas(tensor_player):

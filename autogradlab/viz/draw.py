@@ -202,7 +202,7 @@ def draw(
     show: Sequence[str] = DEFAULT_SHOW,
     ax: Axes | None = None,
     group: str | None = None,
-    focus: str | None = None,
+    focus: str | Tensor | None = None,
     depth: int = 2,
     max_nodes: int | None = words.MAX_NODES,
     open_groups: Collection[str] = (),

@@ -365,6 +365,21 @@ def _sink(g: nx.DiGraph) -> str:
     return sinks[-1] if sinks else next(iter(g))
 
 
+def node_of(graph: Graph, focus: object) -> str:
+    """The node name of ``focus``: a name, or a tensor of the graph (matched by identity)."""
+    if isinstance(focus, str):
+        return focus
+    grad_fn = getattr(focus, "grad_fn", None)
+    for name, fn in graph.functions.items():
+        if grad_fn is not None and fn is grad_fn:
+            return name
+    for name, tensor in graph.tensors.items():
+        if tensor is focus:
+            return name
+    raise KeyError(f"that tensor is not in the graph behind {graph.output!r}; pass one of its "
+                   f"tensors or a node name such as {listed(graph.leaves, 3)}")
+
+
 def has_modules(graph: Graph) -> bool:
     return any(a.get("module_path") is not None for _, a in graph.nx.nodes(data=True))
 
@@ -382,7 +397,7 @@ def groups(graph: Graph) -> list[str]:
 def reduce(
     graph: Graph | nx.DiGraph,
     group: str | None = None,
-    focus: str | None = None,
+    focus: object = None,
     depth: int = 2,
     max_nodes: int | None = MAX_NODES,
     open_groups: Iterable[str] = (),
@@ -392,10 +407,11 @@ def reduce(
     """The graph a view shows, and a sentence saying what was left out ('' if nothing was).
 
     ``group="module"`` folds each top-level ``nn.Module`` call (``open_groups`` opens some);
-    ``focus``/``depth`` keep a neighbourhood. Above ``max_nodes`` nodes the graph is folded by
-    module when modules made it; otherwise ``fallback`` decides: ``"neighbourhood"`` (the nodes
-    near the output; what ``draw`` does) or ``"columns"`` (bands of columns; what the player does,
-    so that every step of the passes is still shown). ``call`` names the function in the advice.
+    ``focus`` (a node name or a tensor) and ``depth`` keep a neighbourhood. Above
+    ``max_nodes`` nodes the graph is folded by module when modules made it; otherwise
+    ``fallback`` decides: ``"neighbourhood"`` (the nodes near the output; what ``draw`` does)
+    or ``"columns"`` (bands of columns; what the player does, so that every step of the passes
+    is still shown). ``call`` names the function in the advice.
     """
     graph = as_graph(graph)
     total = len(graph)
@@ -411,6 +427,7 @@ def reduce(
                      + (f" (opened: {', '.join(sorted(opened))})" if opened else "")
                      + f"; open one with {call}(..., open_groups={{'name'}})")
     if focus is not None:
+        focus = node_of(graph, focus)
         graph = neighbourhood(graph, focus, depth)
         notes.append(f"{focus!r} and its neighbours up to {depth} steps away "
                      f"({len(graph)} of {total} nodes)")

@@ -83,7 +83,7 @@ class GraphPlayer(widgets.VBox):
         inspector: bool = False,
         paths: bool = False,
         group: str | None = None,
-        focus: str | None = None,
+        focus: str | Tensor | None = None,
         depth: int = 2,
         open_groups: tuple[str, ...] | set[str] = (),
     ) -> None:
