@@ -364,3 +364,15 @@ def test_lesson_14_checks_say_what_is_wrong(torch, capsys):
     assert not check_own_model_graph(ag.viz.trace(loss, names={}))  # parameters not named
     assert "model=your_model" in capsys.readouterr().out
     assert check_own_model_graph(ag.viz.trace(loss, model=net))
+
+
+def test_animate_a_pytorch_loss_with_predict_inspector_and_paths(torch):
+    from autogradlab.widgets.predict import PredictPlayer
+
+    x = torch.tensor(7.0, requires_grad=True)
+    with ag.torch.record():
+        f = x**2 + 3
+    player = ag.animate(f, predict=True, inspector=True, paths=True)
+    assert isinstance(player, PredictPlayer)
+    assert player.graph.leaves == ["x"] and player.graph.node("x")["grad"] == 14.0
+    assert any("14.0" in s.caption for s in player.backward_steps)

@@ -51,17 +51,17 @@ def animate(
     in milliseconds (the player's speed slider changes it). ``predict=True`` asks you to
     predict each backward step before it is shown (:class:`~.predict.PredictPlayer`).
     """
-    if predict:
-        from .predict import PredictPlayer
-
-        return PredictPlayer(output, names=names, inspector=inspector, paths=paths,
-                             max_nodes=max_nodes, interval=interval, group=group, focus=focus,
-                             depth=depth, open_groups=open_groups)
     graph = None
     if type(output).__module__.split(".")[0] == "torch":  # PyTorch's graph (viz/torch_trace.py)
         from ..viz.trace import trace
 
         graph = trace(output, names)
+    if predict:
+        from .predict import PredictPlayer
+
+        return PredictPlayer(output, names=names, inspector=inspector, paths=paths,
+                             max_nodes=max_nodes, interval=interval, group=group, focus=focus,
+                             depth=depth, open_groups=open_groups, graph=graph)
     return GraphPlayer(
         output, graph=graph, names=names, inspector=inspector, paths=paths, max_nodes=max_nodes,
         interval=interval, group=group, focus=focus, depth=depth, open_groups=open_groups,
