@@ -288,6 +288,28 @@ def test_make_dot_takes_the_source_materials_calls(torch, tmp_path):
     assert '"0.weight"' in dot.source
     path = dot.render(tmp_path / "graph")
     assert path.endswith("graph.png") and (tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG"
+    assert dot.pipe()[:4] == b"\x89PNG" and dot.pipe("svg").lstrip().startswith(b"<?xml")
+    assert (tmp_path / "g.gv").exists() is False and dot.save(tmp_path / "g.gv")
+    assert (tmp_path / "g.gv").read_text() == dot.source
+
+
+def test_make_dot_after_the_source_materials_manual_sgd_step(torch):
+    # Example 4 of the source material: backward, a manual update through .data, then make_dot(y)
+    x = torch.randn(1, 10, requires_grad=True)
+    w1 = torch.randn(10, 5, requires_grad=True)
+    b1 = torch.randn(5, requires_grad=True)
+    h = torch.relu(x @ w1 + b1)
+    w2 = torch.randn(5, 1, requires_grad=True)
+    b2 = torch.randn(1, requires_grad=True)
+    y = h @ w2 + b2
+    y.backward()
+    for p in (w1, b1, w2, b2):
+        p.data -= 0.01 * p.grad.data
+    dot = make_dot(y)
+    assert set(dot.graph.leaves) == {"x", "w1", "b1", "w2", "b2"}
+    assert dot.graph.node("h")["grad_fn"] == "ReluBackward0"
+    np.testing.assert_allclose(dot.graph.node("b2")["grad"], b2.grad.numpy())
+    assert "retain_graph=True" in dot.graph.note and "retain_graph=True" in dot.source
 
 
 def test_animate_a_pytorch_loss(torch):

@@ -7,12 +7,13 @@ Code written for torchviz keeps working, with no Graphviz program installed::
 
 The result shows itself in a notebook as autogradlab's drawing (values, gradients, local
 derivatives), and keeps torchviz's ways of getting at the graph: ``.source`` is the DOT text
-(as on graphviz's ``Digraph``), ``.render(path)`` writes a PNG (or the ``.dot`` text), and
-``.figure`` is the matplotlib figure.
+(as on graphviz's ``Digraph``), ``.render(path)`` writes a PNG (or the ``.dot`` text), ``.save``
+writes the DOT text, ``.pipe()`` gives the PNG bytes, and ``.figure`` is the matplotlib figure.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -60,6 +61,19 @@ class Dot:
         else:
             self.figure.savefig(path, format=format, dpi=self.figure.dpi)
         return str(path)
+
+    def save(self, filename: str | os.PathLike[str] = "graph.gv") -> str:
+        """Write the DOT text to ``filename`` (graphviz's ``Digraph.save``); returns the path."""
+        Path(filename).write_text(self.source, encoding="utf-8")
+        return str(filename)
+
+    def pipe(self, format: str = "png") -> bytes:  # noqa: A002
+        """The picture as bytes (graphviz's ``Digraph.pipe``): PNG or SVG, or the DOT text."""
+        if format in ("dot", "gv"):
+            return self.source.encode("utf-8")
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format=format, dpi=self.figure.dpi)
+        return buffer.getvalue()
 
     def __repr__(self) -> str:
         return f"<make_dot: {len(self.graph)} nodes, output {self.graph.output!r}>"
