@@ -38,15 +38,15 @@ class Recording:
 
     ``values`` maps ``id(grad_fn)`` to (the ``grad_fn`` itself, its result as a NumPy array, the
     ``nn.Module`` objects it ran in, outermost first, the numbers and the tensors that need no
-    gradient it was given, by argument position). Holding the ``grad_fn`` keeps its id (and
-    PyTorch's Python object for it) stable.
+    gradient it was given, by argument position, and the line of your code that ran it).
+    Holding the ``grad_fn`` keeps its id (and PyTorch's Python object for it) stable.
     """
 
     def __init__(self) -> None:
         self.values: dict[int, tuple[Any, ...]] = {}
         self.modules: list[Any] = []  # the stack of module calls now running
         self._pending: list[list[Any]] = []  # [tensor, value, modules, numbers, constants,
-        #                                        rounds left]
+        #                                        source line, rounds left]
         self.operations = 0
 
     def __len__(self) -> int:
@@ -56,7 +56,7 @@ class Recording:
         return f"<ag.torch recording: {self.operations} operations, {len(self)} graph nodes>"
 
     def lookup(self, fn: Any) -> tuple[Any, ...] | None:
-        """(value, modules, numbers, constant tensors) recorded for ``grad_fn`` ``fn``."""
+        """(value, modules, numbers, constant tensors, source line) recorded for ``fn``."""
         found = self.values.get(id(fn))
         if found is None or found[0] is not fn:
             return None
@@ -68,13 +68,13 @@ class Recording:
         """Give each recent result to its ``grad_fn`` (set by autograd after the operation)."""
         keep = []
         for item in self._pending:
-            tensor, value, modules, numbers, constants, rounds = item
+            tensor, value, modules, numbers, constants, source, rounds = item
             fn = tensor.grad_fn
             if fn is not None:
                 if id(fn) not in self.values and getattr(tensor, "output_nr", 0) == 0:
-                    self.values[id(fn)] = (fn, value, modules, numbers, constants)
+                    self.values[id(fn)] = (fn, value, modules, numbers, constants, source)
             elif rounds > 0 and not final:
-                item[5] = rounds - 1
+                item[6] = rounds - 1
                 keep.append(item)
         self._pending = keep
 
@@ -98,13 +98,33 @@ class Recording:
                     and arg.dtype.is_floating_point:
                 constants[k] = arg
         modules = tuple(self.modules)
+        source = _caller_line()
         for tensor in outputs:
             if isinstance(tensor, torch.Tensor) and tensor.dtype.is_floating_point:
                 value = tensor.detach().to("cpu").numpy().copy()
-                self._pending.append([tensor, value, modules, numbers, constants, _PATIENCE])
+                self._pending.append([tensor, value, modules, numbers, constants, source,
+                                      _PATIENCE])
 
 
 _RECORDINGS: deque[Recording] = deque(maxlen=MAX_RECORDINGS)
+#: frames of these files are PyTorch's or autogradlab's, not the learner's code
+_LIBRARY_FILES = ("/torch/", "autogradlab/", "/contextlib.py", "/functools.py")
+
+
+def _caller_line() -> Any:
+    """The learner's line of code that ran the operation (for ``ag.viz.why``), or None."""
+    import linecache
+
+    from .autograd import SourceLine
+
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename.replace("\\", "/")
+        if not any(part in name for part in _LIBRARY_FILES):
+            text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+            return SourceLine(frame.f_code.co_filename, frame.f_lineno, text)
+        frame = frame.f_back
+    return None
 
 
 def lookup(fn: Any) -> tuple[Any, ...] | None:

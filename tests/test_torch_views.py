@@ -398,3 +398,14 @@ def test_animate_a_pytorch_loss_with_predict_inspector_and_paths(torch):
     assert isinstance(player, PredictPlayer)
     assert player.graph.leaves == ["x"] and player.graph.node("x")["grad"] == 14.0
     assert any("14.0" in s.caption for s in player.backward_steps)
+
+
+def test_why_names_the_line_that_ran_a_recorded_operation(torch):
+    w = torch.tensor(3.0, requires_grad=True)
+    a = torch.tensor(2.0, requires_grad=True)
+    with ag.torch.record():
+        b = w * a
+    answer = ag.viz.why(ag.viz.trace(b), "b")
+    assert answer.source is not None and answer.source.text == "b = w * a"
+    assert "test_torch_views.py" in answer.source.filename
+    assert "∂(w·a)/∂w = a" in str(answer)

@@ -95,7 +95,8 @@ class TorchNode:
     sequence_nr: int
     module_path: str | None = None
     module_type: str | None = None
-    source: None = None
+    #: the line of your code that ran it (an ``autograd.SourceLine``), when recorded
+    source: Any = None
 
     def name(self) -> str:
         return self.grad_fn
@@ -336,10 +337,10 @@ def trace(
         ids[id(fn)] = name
         slots = len(fn.next_functions)
         if recorded is not None:
-            value, modules, numbers, constants = recorded
+            value, modules, numbers, constants, source = recorded
             value = _number_or_array(value)
         else:
-            value, modules, numbers, constants = saved.get("result"), (), {}, {}
+            value, modules, numbers, constants, source = saved.get("result"), (), {}, {}, None
         inputs: dict[int, str] = {}  # input slot -> leaf, for leaves and constant tensors
         for slot, (nxt, _) in enumerate(fn.next_functions):
             if nxt is not None and _is_leaf_node(nxt):
@@ -362,7 +363,7 @@ def trace(
         graph.nodes[name]["module_path"] = path
         functions[name] = TorchNode(
             type(fn).__name__, tuple(nxt is not None for nxt, _ in fn.next_functions),
-            int(fn._sequence_nr()), path, module_type,
+            int(fn._sequence_nr()), path, module_type, source,
         )
         _link(graph, ids, fn, name, op, saved, numbers, inputs)
 
