@@ -98,3 +98,58 @@ def check_own_model_graph(answer: Any) -> str:
     return (f"your model's graph: {len(g)} nodes, parameters {', '.join(params[:4])}, "
             f"{sum(1 for s in answer.backward_steps if s.kind == 'send')} gradients sent "
             f"along its edges.")
+
+
+# --------------------------------------------------------------------------------------------
+# worked solutions and typical mistakes (tests/test_exercises.py)
+# --------------------------------------------------------------------------------------------
+
+
+def _shared_graph() -> Any:
+    import torch
+
+    import autogradlab as ag
+    from autogradlab import torch_record
+
+    a, x1, x2, x3, x4 = (torch.tensor(v, requires_grad=True) for v in shared_input_arrays())
+    with torch_record.record():
+        b = x1 * a
+        c = x2 * a
+        d = x3 * b + x4 * c
+        L = (10 - d).sum()
+    return ag.viz.trace(L, {"a": a, "L": L})
+
+
+def _own_model_graph(recorded: bool = True, model: bool = True) -> Any:
+    import contextlib
+
+    import torch
+
+    import autogradlab as ag
+    from autogradlab import torch_record
+
+    torch.manual_seed(1)
+    mine = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 1))
+    data, target = torch.randn(8, 3), torch.randn(8, 1)
+    with torch_record.record() if recorded else contextlib.nullcontext():
+        loss = ((mine(data) - target) ** 2).mean()
+    return ag.viz.trace(loss, {"loss": loss}, model=mine if model else None)
+
+
+SOLUTIONS = {
+    "shared_input_grad": lambda: _shared_graph().node("a")["grad"],
+    "own_model_graph": _own_model_graph,
+}
+
+WRONG_ANSWERS = {
+    "shared_input_grad": [
+        (lambda: -_shared_graph().node("a")["grad"], "sign"),
+        (lambda: _shared_graph(), "whole graph"),
+        (lambda: np.zeros((5, 5)), "shared_input_arrays"),
+    ],
+    "own_model_graph": [
+        (lambda: _own_model_graph(recorded=False), "ag.torch.record()"),
+        (lambda: _own_model_graph(model=False), "model=your_model"),
+        (lambda: 0.25, "traced graph"),
+    ],
+}
