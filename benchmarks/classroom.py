@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             results["pulls_s"] = round(time.monotonic() - t1, 1)
             time.sleep(3)  # let the servers settle after serving the pull and Lab's page
             idle = [memory(learner.server_pid) for learner in learners]
+            server_cpu = [cpu_seconds(learner.server_pid) for learner in learners]
 
             # One learner alone: lesson 4 (kernel start included), then close it.
             alone = hub.run_notebook(learners[0], LESSON4)
@@ -166,12 +167,15 @@ def main(argv: list[str] | None = None) -> int:
           f"{results['lesson7_all_at_once_s']:7.1f}")
     print(f"  CPU per learner's kernel: lesson 4 {statistics.median(cpu4):.1f} s, "
           f"lesson 7 {statistics.median(cpu7):.1f} s (median)")
+    print(f"  CPU per learner's server to start and serve the pull: "
+          f"{statistics.median(server_cpu):.1f} s (median)")
     results.update({
         "rss_mib_median": {k: round(statistics.median(v)) for k, v in rss.items()},
         "pss_mib_median": {k: round(statistics.median(v)) for k, v in pss.items()},
         "learner_all_open_rss_mib_max": round(max(per_learner_rss)),
         "cpu_s_median": {"lesson4": round(statistics.median(cpu4), 1),
-                         "lesson7": round(statistics.median(cpu7), 1)},
+                         "lesson7": round(statistics.median(cpu7), 1),
+                         "server_start_and_pull": round(statistics.median(server_cpu), 1)},
     })
     print("\n" + json.dumps(results))
     return 0

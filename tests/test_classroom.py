@@ -102,6 +102,13 @@ def test_the_defaults_are_the_readmes_binder_repository():
     assert (REPO / LESSON0).exists()
 
 
+def test_the_teachers_guide_shows_the_link_the_command_prints():
+    guide = (REPO / "docs" / "teaching.md").read_text(encoding="utf-8")
+    assert classroom_link("https://hub.example.edu") in guide.split()
+    assert "autogradlab classroom-link https://hub.example.edu" in guide
+    assert "(docs/teaching.md)" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
 # -- a real hub, ten learners ----------------------------------------------------------------------
 
 
