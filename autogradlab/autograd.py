@@ -13,8 +13,8 @@ at a time) and adds them up where a tensor was used more than once. Leaves colle
 differentiated again.
 
 Events: anyone may :func:`listen` to the engine. It then reports, in order, every node created
-(forward), every gradient sent along an edge (with the upstream gradient and the local derivative)
-and every gradient accumulated into a node. The animations replay exactly these events. With no
+(forward) and every gradient sent along an edge (with the upstream gradient, the local derivative
+and the running total at the receiving node). The animations replay exactly these events. With no
 listener the only cost is one falsy check per step. Each node also keeps what its last backward
 pass received and sent (``grad_output``, ``grad_inputs``, ``backward_order``), so a graph can be
 explained after the fact; :func:`recorded_events` rebuilds the same event list from that record.
@@ -125,7 +125,9 @@ class GradientSent(NamedTuple):
 
     ``target`` is the node that receives it: the input's ``grad_fn``, or the input tensor itself
     when it is a leaf. ``local`` is the local derivative d(source output)/d(input): an array for
-    elementwise operations, otherwise a short description such as ``"grad @ W.T"``.
+    elementwise operations, otherwise a short description such as ``"grad @ W.T"``. ``total`` is
+    what ``target`` has received so far in this pass, this contribution included (``count``
+    contributions): one event per edge, so nobody has to pair a "sent" with an "added up".
     """
 
     step: int
@@ -134,14 +136,6 @@ class GradientSent(NamedTuple):
     target: Node | Tensor
     upstream: Array
     local: Any
-    contribution: Array
-
-
-class GradientAccumulated(NamedTuple):
-    """Backward: ``target`` has now received ``total`` (the sum of the contributions so far)."""
-
-    step: int
-    target: Node | Tensor
     contribution: Array
     total: Array
     count: int
@@ -163,7 +157,7 @@ class GradientsCleared(NamedTuple):
     parameters: tuple[Tensor, ...]
 
 
-Event = Created | GradientSent | GradientAccumulated | ParametersUpdated | GradientsCleared
+Event = Created | GradientSent | ParametersUpdated | GradientsCleared
 _listeners: list[Callable[[Event], None]] = []
 _event_steps = itertools.count()
 _source_recorders = 0  # how many open ``record(source=True)`` blocks want source lines
@@ -778,7 +772,7 @@ class BackwardPass:
         self.record = PassRecord(next(_pass_numbers), roots, display)
         self.position = 0
 
-    def arrive(self, node: Any, contribution: Any, source: Node | None = None) -> None:
+    def arrive(self, node: Any, contribution: Any) -> _Pending:
         """``contribution`` reaches ``node`` (an operation, or a leaf tensor): add it up."""
         entry = self.pending.get(node)
         if entry is None:
@@ -787,11 +781,7 @@ class BackwardPass:
                 self.leaves.append(node)
         else:
             entry.add(contribution)
-        if _listeners and source is not None:
-            total = _plain(entry.total)
-            total = backend.namespace_of(total).xp.asarray(total, copy=True)
-            _emit(GradientAccumulated(next(_event_steps), node, _plain(contribution), total,
-                                      entry.count))
+        return entry
 
     def take(self, fn: Node) -> Any:
         """The gradient summed for ``fn``'s output, after its hooks and ``retain_grad``."""
@@ -835,11 +825,12 @@ class BackwardPass:
         """Send the gradient ``g`` along the edge from ``fn`` to its input ``x``."""
         g = _as_dtype_of(g, x)  # a float32 input gets a float32 gradient, as in PyTorch
         target = x.grad_fn or x  # a node: the operation that made x, or the leaf x itself
+        entry = self.arrive(target, g)
         if _listeners:
-            local = fn.local_derivative(index)
-            _emit(GradientSent(next(_event_steps), fn, index, target,
-                               _plain(self.upstream), local, _plain(g)))
-        self.arrive(target, g, source=fn)
+            total = _plain(entry.total)
+            total = backend.namespace_of(total).xp.asarray(total, copy=True)
+            _emit(GradientSent(next(_event_steps), fn, index, target, _plain(self.upstream),
+                               fn.local_derivative(index), _plain(g), total, entry.count))
 
     def done(self, fn: Node, grad: Any, grads: Sequence[Any]) -> None:
         """Remember what went through ``fn`` (for the views), then let go of what it saved."""
@@ -1116,14 +1107,14 @@ def recorded_events(output: Tensor) -> list[Event]:
                 continue
             target = x.grad_fn if x.grad_fn is not None else x
             local = fn.local_derivative(index) if not fn.freed else _formula(fn, index)
-            events.append(GradientSent(next(step), fn, index, target, fn.grad_output, local, g))
             running = totals.get(target)
             if isinstance(g, Summary) or (running is not None and isinstance(running[0], Summary)):
                 totals[target] = [g, 1 if running is None else running[1] + 1]
             else:
                 totals[target] = [g, 1] if running is None else [running[0] + g, running[1] + 1]
             total, count = totals[target]
-            events.append(GradientAccumulated(next(step), target, g, total, count))
+            events.append(GradientSent(next(step), fn, index, target, fn.grad_output, local, g,
+                                       total, count))
     return events
 
 

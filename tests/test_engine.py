@@ -13,7 +13,7 @@ import pytest
 
 import autogradlab as ag
 from autogradlab import autograd
-from autogradlab.autograd import Created, GradientAccumulated, GradientSent
+from autogradlab.autograd import Created, GradientSent
 
 
 def values(t: ag.Tensor) -> np.ndarray:
@@ -427,10 +427,10 @@ def test_events_are_complete_and_ordered():
     for e in sent:
         expected_in[id(e.target)] = expected_in.get(id(e.target), 0) + 1
     for e in events[first_backward:]:
-        if isinstance(e, GradientAccumulated):
-            received[id(e.target)] = received.get(id(e.target), 0) + 1
-        elif id(e.source) != id(L.grad_fn):
+        if id(e.source) != id(L.grad_fn):
             assert received.get(id(e.source)) == expected_in[id(e.source)], e.source
+        received[id(e.target)] = received.get(id(e.target), 0) + 1
+        assert e.count == received[id(e.target)]  # the running count at the receiving node
 
     # contributions are the engine's pieces, and for elementwise ops upstream * local
     for e in sent:
@@ -444,7 +444,7 @@ def test_events_are_complete_and_ordered():
         assert len(into) == 1
         np.testing.assert_array_equal(np.asarray(into[0].contribution), values(leaf[name].grad))
 
-    totals = [e for e in events if isinstance(e, GradientAccumulated) and e.target is leaf["a"]]
+    totals = [e for e in events if isinstance(e, GradientSent) and e.target is leaf["a"]]
     assert [e.count for e in totals] == [1, 2]
     into_a = [np.asarray(e.contribution) for e in sent if e.target is leaf["a"]]
     assert len(into_a) == 2
@@ -461,10 +461,8 @@ def _backward_signature(events):
     for e in events:
         if isinstance(e, GradientSent):
             out.append(("sent", id(e.source), e.index, id(e.target),
-                        np.asarray(e.contribution).tolist(), np.asarray(e.upstream).tolist()))
-        elif isinstance(e, GradientAccumulated):
-            out.append(("acc", id(e.target), e.count, np.asarray(e.total).tolist(),
-                        np.asarray(e.contribution).tolist()))
+                        np.asarray(e.contribution).tolist(), np.asarray(e.upstream).tolist(),
+                        e.count, np.asarray(e.total).tolist()))
     return out
 
 
@@ -485,9 +483,9 @@ def test_listen_calls_the_callback_and_stops_after_the_block():
     with autograd.listen(seen.append) as collected:
         x = ag.tensor(1.0, requires_grad=True)
         (x * 2).backward()
-    assert seen == collected and len(seen) == 3  # created, sent, accumulated
+    assert seen == collected and len(seen) == 2  # created, sent (with its running total)
     (x * 2).backward()
-    assert len(seen) == 3
+    assert len(seen) == 2
 
 
 def test_recorded_events_of_a_leaf_is_empty():

@@ -36,7 +36,7 @@ def pending(player: PredictPlayer):
 def test_every_backward_step_is_a_question_with_the_engines_number(player):
     L, names = readme()
     totals = [e.total.item() for e in autograd.recorded_events(L)
-              if isinstance(e, autograd.GradientAccumulated)]
+              if isinstance(e, autograd.GradientSent)]
     assert len(player.questions) == len(totals) == 11
     for question, total in zip(player.questions, totals):
         assert player.steps[question.index].kind == "backward"

@@ -107,12 +107,11 @@ def test_backward_steps_replay_the_engine_events_in_order(tensor_player):
     graph = player.graph
     shown = [(e.kind, e.source, e.target, e.index) for s in player.steps for e in s.events]
     for events in (live, autograd.recorded_events(L)):
-        engine = [
-            ("send", _named(graph, e.source), _named(graph, e.target), e.index)
-            if isinstance(e, autograd.GradientSent)
-            else ("accumulate", None, _named(graph, e.target), None)
-            for e in events if not isinstance(e, autograd.Created)
-        ]
+        engine = []  # each engine event (one per edge) is shown as a send and its running total
+        for e in events:
+            if isinstance(e, autograd.GradientSent):
+                engine.append(("send", _named(graph, e.source), _named(graph, e.target), e.index))
+                engine.append(("accumulate", None, _named(graph, e.target), None))
         assert shown == engine
     # one picture per edge: each backward step is one send and the accumulate that follows it
     for step in player.backward_steps:

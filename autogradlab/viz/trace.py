@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 
 from .. import autograd, backend
-from ..autograd import Created, Function, GradientAccumulated, GradientSent
+from ..autograd import Created, GradientSent, Node
 from ..tensor import Tensor
 from .words import is_summary, local_text, summary
 
@@ -64,7 +64,7 @@ class Graph:
     forward_order: list[str]
     leaves: list[str]
     backward_steps: list[BackwardStep]
-    functions: dict[str, Function] = field(default_factory=dict, repr=False)
+    functions: dict[str, Node] = field(default_factory=dict, repr=False)
     #: leaf name -> the leaf Tensor itself, so ``chain_rule_paths(L, a)`` can find ``a``'s node
     tensors: dict[str, Tensor] = field(default_factory=dict, repr=False)
     #: a sentence every view shows next to the gradients when they are not ``output``'s own
@@ -111,7 +111,7 @@ def host_local(local: Any) -> Any:
     return float(array.reshape(())) if array.size == 1 else array
 
 
-def _dtype_device(data: Any, fn: Function | None) -> tuple[str, str]:
+def _dtype_device(data: Any, fn: Node | None) -> tuple[str, str]:
     """The dtype and device of a node's value (of its inputs when only a Summary is left)."""
     if is_summary(data):
         inputs = [x for x in getattr(fn, "inputs", ()) if isinstance(x, Tensor)]
@@ -183,7 +183,7 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None, **torch_option
         raise TypeError(f"trace() needs a Tensor, not {type(output).__name__}")
     user = _user_names(names)
     graph = nx.DiGraph()
-    functions: dict[str, Function] = {}
+    functions: dict[str, Node] = {}
     tensors: dict[str, Tensor] = {}
     ids: dict[int, str] = {}
     used: set[str] = set()
@@ -205,7 +205,7 @@ def trace(output: Tensor, names: Mapping[str, Any] | None = None, **torch_option
                 used.add(candidate)
                 return candidate
 
-    def add_tensor_node(key: int, tensor_like: Any, fn: Function | None) -> str:
+    def add_tensor_node(key: int, tensor_like: Any, fn: Node | None) -> str:
         data = fn.value if fn is not None else tensor_like.data
         dtype, device = _dtype_device(data, fn)
         name = unique(user[key]) if key in user else generated(
@@ -267,7 +267,7 @@ def _note(output: Tensor) -> str | None:
     return record_note(output) if record_note is not None else None
 
 
-def _link_inputs(graph: nx.DiGraph, ids: dict[int, str], fn: Function, name: str) -> None:
+def _link_inputs(graph: nx.DiGraph, ids: dict[int, str], fn: Node, name: str) -> None:
     """Add the edges input -> ``fn`` and the node's expression, e.g. ``x3 * b``."""
     operands = []
     for slot, x in enumerate(fn.inputs):
@@ -292,7 +292,7 @@ def _link_inputs(graph: nx.DiGraph, ids: dict[int, str], fn: Function, name: str
         _set_local(graph, fn, source, name)
 
 
-def _set_local(graph: nx.DiGraph, fn: Function, source: str, target: str) -> None:
+def _set_local(graph: nx.DiGraph, fn: Node, source: str, target: str) -> None:
     edge = graph.edges[source, target]
     parts = []
     for slot in edge["indices"]:
@@ -343,8 +343,6 @@ def _backward_steps(output: Tensor, ids: dict[int, str], graph: nx.DiGraph) -> l
             summed = key in edge_grads and not (
                 is_summary(contribution) or is_summary(edge_grads[key]))
             edge_grads[key] = edge_grads[key] + contribution if summed else contribution
-        elif isinstance(event, GradientAccumulated):
-            target = _node_id(ids, event.target)
             total = host(event.total)
             steps.append(
                 BackwardStep(
