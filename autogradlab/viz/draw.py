@@ -46,6 +46,7 @@ from matplotlib.textpath import text_to_path
 from ..tensor import Tensor
 from . import words
 from .layout import Layout, compute
+from .protocol import follows_protocol
 from .trace import Graph, trace
 from .transforms import as_graph, reduce
 from .words import COLORS, NODE_COLORS
@@ -218,7 +219,8 @@ def draw(
     :class:`GraphFigure` is made, which a notebook shows by itself.
     """
     graph = output_or_graph
-    if isinstance(graph, Tensor) or type(graph).__module__.split(".")[0] == "torch":
+    if (isinstance(graph, Tensor) or type(graph).__module__.split(".")[0] == "torch"
+            or follows_protocol(graph)):  # a tensor, PyTorch's, or a learner's own engine's
         graph = trace(graph)
     if not isinstance(graph, Graph | nx.DiGraph):
         raise TypeError(f"draw() needs a Tensor or a traced Graph, not {type(graph).__name__}")

@@ -52,10 +52,12 @@ def animate(
     predict each backward step before it is shown (:class:`~.predict.PredictPlayer`).
     """
     graph = None
-    if type(output).__module__.split(".")[0] == "torch":  # PyTorch's graph (viz/torch_trace.py)
+    if not isinstance(output, Tensor):  # PyTorch's graph, or a learner's own engine (lesson 11)
+        from ..viz.protocol import follows_protocol
         from ..viz.trace import trace
 
-        graph = trace(output, names)
+        if type(output).__module__.split(".")[0] == "torch" or follows_protocol(output):
+            graph = trace(output, names)
     if predict:
         from .predict import PredictPlayer
 
