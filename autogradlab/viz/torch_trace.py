@@ -30,7 +30,6 @@ leaves show the ``.grad`` PyTorch left them, and the graph's ``note`` says how t
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .trace import _SKIP_NAMES, BackwardStep, Graph
+from .trace import _SKIP_NAMES, BackwardStep, Graph, caller_namespace
 from .words import summary
 
 TORCH_DERIVATIVE = "PyTorch's derivative"
@@ -136,13 +135,7 @@ def _user_names(names: Mapping[str, Any] | None) -> tuple[dict[int, str], list[A
     """``id(tensor or grad_fn)`` -> the caller's variable name; the grad_fn objects read (kept
     alive so their ids stay theirs); the modules found, as (name, module)."""
     if names is None:
-        names = {}
-        frame = inspect.currentframe()
-        while frame is not None and frame.f_globals.get("__name__", "").startswith("autogradlab"):
-            frame = frame.f_back
-        if frame is not None:
-            names = {**frame.f_globals, **frame.f_locals}
-        del frame
+        names = caller_namespace()
     found: dict[int, str] = {}
     keep: list[Any] = []
     modules: list[Any] = []
@@ -270,16 +263,20 @@ def trace(
     graph = nx.DiGraph()
     ids: dict[int, str] = {}
     used: set[str] = set()
+    next_k: dict[str, int] = {}  # base name -> the last number used (MulBackward0_7)
     tensors: dict[str, Any] = {}
     functions: dict[str, TorchNode] = {}
     taken = set(user.values()) | set(named_params.values())
 
     def unique(base: str, generated: bool) -> str:
         """``base``, or ``base_2``, ``base_3``...; a generated name never takes a known one."""
-        name, k = base, 1
+        name, k = base, next_k.get(base, 1)
+        if k > 1:
+            name = f"{base}_{k}"
         while name in used or (generated and name in taken):
             k += 1
             name = f"{base}_{k}"
+        next_k[base] = k
         used.add(name)
         return name
 
