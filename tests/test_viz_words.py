@@ -105,8 +105,8 @@ def test_a_bigger_tensor_shows_its_statistics_in_the_frames():
     ns = source_tensor()
     graph = viz.trace(ns["L"], names=ns)
     player = GraphPlayer(graph=graph)
-    lines = [t.get_text() for a in player.renderer._nodes.values()
-             for cs in a.captions.values() for t in cs]
+    lines = [line for a in player.renderer._nodes.values()
+             for cs in a.captions.values() for t in cs for line in t.get_text().splitlines()]
     for key in ("value", "grad"):
         array = ns["a"].detach().numpy() if key == "value" else ns["a"].grad.numpy()
         for part in words.stats(array).split(", "):

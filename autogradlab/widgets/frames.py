@@ -71,6 +71,11 @@ def line_px(points: float) -> float:
     return points * 1.3 / 72 * DPI
 
 
+#: matplotlib's line spacing (a multiple of the font's line height, about 1.17 x its size) that
+#: puts the lines of one text :func:`line_px` apart
+LINESPACING = 1.1
+
+
 def stat_lines(label: str, value: Any, stats: bool = True) -> list[str]:
     """The words under a heatmap: ``value 4×16`` (a gradient: ``∂L/∂h``, same shape) then
     ``min ..``, ``max ..``, ``norm ..`` (a tensor up to 4×4 has its numbers in its cells)."""
@@ -470,10 +475,11 @@ class _NodeArtists:
             self.maps[key] = _Heatmap(ax, v, extent, renderer.scales[key], small)
             lines = stat_lines(lab, v, stats) if key == "value" else [lab]
             color = COLORS["text"] if key == "value" else COLORS["backward"]
+            # one text of several lines: laid out once (drawing text is the slow part)
             self.captions[key] = [
-                ax.text(centre, text_top - k * line_px(small), line, ha="center", va="top",
-                        fontsize=small, color=color, family=FONT, animated=True)
-                for k, line in enumerate(lines)
+                ax.text(centre, text_top, "\n".join(lines), ha="center", va="top",
+                        fontsize=small, color=color, family=FONT, animated=True,
+                        linespacing=LINESPACING)
             ]
             left += width + 10
         self.grad_known = False
@@ -489,20 +495,9 @@ class _NodeArtists:
         only) a red border."""
         if "grad" in self.maps and value is not None and words.as_grid(value) is not None:
             self.maps["grad"].update(value)
-            texts = self.captions["grad"]
-            lines = stat_lines(texts[0].get_text().split(" ")[0], value, self.stats)
-            while len(texts) < len(lines):  # more words than before: one more line
-                extra = texts[0]
-                texts.append(extra.axes.text(
-                    *extra.get_position(), "", ha="center", va="top",
-                    fontsize=extra.get_fontsize(), color=extra.get_color(), family=FONT,
-                    animated=True,
-                ))
-                x0, y0 = texts[0].get_position()
-                step = line_px(extra.get_fontsize())
-                texts[-1].set_position((x0, y0 - (len(texts) - 1) * step))
-            for text, line in zip(texts, [*lines, *[""] * len(texts)]):
-                text.set_text(line)
+            text = self.captions["grad"][0]
+            label = text.get_text().split("\n")[0]
+            text.set_text("\n".join(stat_lines(label, value, self.stats)))
             self.grad_known = True
         elif self.grad is not None:
             self.grad.set_text(label)  # the box was measured for the longest gradient
