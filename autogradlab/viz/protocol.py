@@ -30,7 +30,6 @@ was, so tracing changes nothing. When the replayed gradients differ from those t
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -38,7 +37,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .trace import BackwardStep, Graph
+from .trace import BackwardStep, Graph, caller_namespace
 
 #: attribute names that hold a node's inputs, tried in this order
 INPUT_ATTRIBUTES = ("_prev", "_children")
@@ -117,13 +116,7 @@ def topological_order(root: Any) -> list[Any]:
 def _caller_names(names: Mapping[str, Any] | None) -> dict[int, str]:
     """Map ``id(object)`` to the learner's variable name (the first code outside autogradlab)."""
     if names is None:
-        names = {}
-        frame = inspect.currentframe()
-        while frame is not None and frame.f_globals.get("__name__", "").startswith("autogradlab"):
-            frame = frame.f_back
-        if frame is not None:
-            names = {**frame.f_globals, **frame.f_locals}
-        del frame
+        names = caller_namespace()
     found: dict[int, str] = {}
     for name, value in names.items():
         if name.startswith("_") or name in ("In", "Out"):

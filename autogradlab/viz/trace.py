@@ -120,16 +120,21 @@ def _dtype_device(data: Any, fn: Node | None) -> tuple[str, str]:
     return namespace.dtype_of(data).name, str(namespace.device_of(data))
 
 
+def caller_namespace() -> dict[str, Any]:
+    """The variables of the first code outside autogradlab on the call stack: the learner's
+    notebook cell or script, whose names label the graph (``a``, ``w1``, ``loss``)."""
+    frame = inspect.currentframe()
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("autogradlab"):
+        frame = frame.f_back
+    names = {} if frame is None else {**frame.f_globals, **frame.f_locals}
+    del frame
+    return names
+
+
 def _user_names(names: Mapping[str, Any] | None) -> dict[int, str]:
     """Map ``id(tensor or node)`` to the learner's variable name, from the calling code."""
     if names is None:
-        names = {}
-        frame = inspect.currentframe()
-        while frame is not None and frame.f_globals.get("__name__", "").startswith("autogradlab"):
-            frame = frame.f_back
-        if frame is not None:
-            names = {**frame.f_globals, **frame.f_locals}
-        del frame
+        names = caller_namespace()
     found: dict[int, str] = {}
     modules = []
     for name, value in names.items():
