@@ -409,3 +409,21 @@ def test_why_names_the_line_that_ran_a_recorded_operation(torch):
     assert answer.source is not None and answer.source.text == "b = w * a"
     assert "test_torch_views.py" in answer.source.filename
     assert "∂(w·a)/∂w = a" in str(answer)
+
+
+def test_a_convolution_is_a_node_like_any_other(torch):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.Flatten(),
+                              torch.nn.Linear(2 * 4 * 4, 1))
+    images = torch.randn(2, 1, 6, 6)
+    with ag.torch.record():
+        out = net(images).mean()
+    graph = ag.viz.trace(out, model=net)
+    conv = graph.node("ConvolutionBackward0")
+    assert conv["formulas"][0] == TORCH_DERIVATIVE and conv["module_path"] == "0"
+    assert conv["shape"] == (2, 2, 4, 4) and np.shape(conv["value"]) == (2, 2, 4, 4)
+    assert graph.leaves[:3] == ["images", "0.weight", "0.bias"]  # in the order of its inputs
+    sent = [s for s in graph.backward_steps if s.kind == "send" and s.target == "0.weight"]
+    assert sent and "vector-Jacobian product, 2×2×4×4 → 2×1×3×3" in sent[0].local
+    player = ag.animate(out)
+    assert len(player.forward_steps) == len(graph.forward_order)
