@@ -427,3 +427,18 @@ def test_a_convolution_is_a_node_like_any_other(torch):
     assert sent and "vector-Jacobian product, 2×2×4×4 → 2×1×3×3" in sent[0].local
     player = ag.animate(out)
     assert len(player.forward_steps) == len(graph.forward_order)
+
+
+def test_the_views_pass_runs_none_of_your_hooks_and_keeps_retained_grads(torch):
+    x = torch.tensor(2.0, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    calls = []
+    y.register_hook(lambda g: calls.append(("y", g.item())))
+    x.register_hook(lambda g: calls.append(("x", g.item())))
+    z = y**2
+    graph = ag.viz.trace(z)
+    assert graph.node("x")["grad"] == 36.0 and graph.node("y")["grad"] == 12.0
+    assert calls == [] and y.grad is None and x.grad is None
+    z.backward()  # your own backward pass: your hooks run, as always
+    assert calls == [("y", 12.0), ("x", 36.0)] and y.grad.item() == 12.0

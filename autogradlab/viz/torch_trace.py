@@ -31,7 +31,8 @@ leaves show the ``.grad`` PyTorch left them, and the graph's ``note`` says how t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,18 +132,22 @@ def _number_or_array(array: np.ndarray | None) -> Any:
     return float(array.reshape(())) if array.size == 1 and array.ndim == 0 else array
 
 
-def _user_names(names: Mapping[str, Any] | None) -> tuple[dict[int, str], list[Any], list[Any]]:
+def _user_names(
+    names: Mapping[str, Any] | None,
+) -> tuple[dict[int, str], list[Any], list[Any], list[Any]]:
     """``id(tensor or grad_fn)`` -> the caller's variable name; the grad_fn objects read (kept
-    alive so their ids stay theirs); the modules found, as (name, module)."""
+    alive so their ids stay theirs); the modules found, as (name, module); the tensors found."""
     if names is None:
         names = caller_namespace()
     found: dict[int, str] = {}
     keep: list[Any] = []
     modules: list[Any] = []
+    tensors: list[Any] = []
     for name, value in names.items():
         if name in _SKIP_NAMES or name.startswith("_"):
             continue
         if is_torch_tensor(value):
+            tensors.append(value)
             fn = value.grad_fn
             if fn is not None:
                 keep.append(fn)
@@ -151,7 +156,7 @@ def _user_names(names: Mapping[str, Any] | None) -> tuple[dict[int, str], list[A
                 found.setdefault(id(value), name)
         elif callable(getattr(value, "named_parameters", None)) and not isinstance(value, type):
             modules.append((name, value))
-    return found, keep, modules
+    return found, keep, modules, tensors
 
 
 def _walk(root: Any) -> list[Any]:
@@ -243,7 +248,7 @@ def trace(
     torch = _torch()
     from .. import torch_record
 
-    user, keep, user_modules = _user_names(names)
+    user, keep, user_modules, user_tensors = _user_names(names)
     if model is not None:
         user_modules = [("model", model), *user_modules]
     named_params: dict[int, str] = {}
@@ -369,7 +374,8 @@ def trace(
     steps: list[BackwardStep] = []
     note = None
     if backward:
-        steps, note = _backward(torch, output, graph, ids, ops, leaves_fn)
+        with _quiet([*user_tensors, *tensors.values(), output]):
+            steps, note = _backward(torch, output, graph, ids, ops, leaves_fn)
     if not steps and note is not None:
         for name in leaves:  # what backward() left in .grad is all that is known now
             grad = tensors[name].grad
@@ -421,6 +427,28 @@ def _link(graph: nx.DiGraph, ids: dict[int, str], fn: Any, name: str, op: str,
         graph.nodes[name]["expression"] = f"{operands[0]} {symbol} {operands[1]}"
     else:
         graph.nodes[name]["expression"] = f"{symbol}({', '.join(operands)})"
+
+
+@contextmanager
+def _quiet(tensors: list[Any]) -> Iterator[None]:
+    """The view's backward pass leaves your tensors as they were: the hooks you registered on
+    them (``t.register_hook``) do not run, and a ``retain_grad()`` tensor keeps its ``.grad``."""
+    saved = []
+    for tensor in {id(t): t for t in tensors}.values():
+        hooks = getattr(tensor, "_backward_hooks", None)
+        kept = dict(hooks) if hooks else None
+        if kept:
+            hooks.clear()
+        grad = tensor.grad if not tensor.is_leaf and tensor.retains_grad else None
+        saved.append((tensor, kept, grad))
+    try:
+        yield
+    finally:
+        for tensor, kept, grad in saved:
+            if kept:
+                tensor._backward_hooks.update(kept)
+            if not tensor.is_leaf and tensor.retains_grad:
+                tensor.grad = grad
 
 
 def _shape_words(shape: tuple[int, ...]) -> str:
