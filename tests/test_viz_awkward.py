@@ -221,3 +221,20 @@ def test_no_note_when_the_records_are_the_outputs_own():
     y = x * 3
     y.backward()
     assert viz.trace(y).note is None
+
+
+def test_a_freed_graph_of_another_pass_is_said_in_every_view():
+    """The engine cannot recompute w's gradients once z.backward() freed the graph: every view
+    that shows gradients says so (the engine's sentence, autograd.record_note)."""
+    x = ag.tensor(2.0, requires_grad=True)
+    y = x * x
+    z = y * 3
+    w = y * 5
+    z.backward()
+    note = autograd.record_note(w)
+    assert note
+    graph = viz.trace(w, names={"x": x, "y": y, "w": w})
+    assert graph.note == note
+    assert note in _texts(viz.draw(graph)).replace("\n", " ")
+    assert note in _explained(graph, "x")
+    assert any(note in c for c in _captions(GraphPlayer(graph=graph)))

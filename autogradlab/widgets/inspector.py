@@ -157,7 +157,7 @@ class NodeInspector(widgets.VBox):
             rows.append(to_html(why(g, node)))
         users = list(g.nx.successors(node))
         if users:
-            rows.append(f"used by: {html.escape(', '.join(users))}")
+            rows.append(f"used by: {html.escape(words.listed(users))}")
         return "<div style='font-size:13px;line-height:1.5'>" + "<br>".join(rows) + "</div>"
 
 

@@ -140,9 +140,9 @@ def build_steps(
         total = len(graph.forward_order)
         steps += [_forward(graph, node, k, total) for k, node in enumerate(graph.forward_order, 1)]
     if not graph.has_backward:
-        if graph.forward_order:
-            steps[-1] = replace(steps[-1], caption=steps[-1].caption + _NO_BACKWARD.format(
-                graph.output))
+        if graph.forward_order:  # no gradients to show: say why (the engine's note, if any)
+            why = f" {graph.note}" if graph.note else _NO_BACKWARD.format(graph.output)
+            steps[-1] = replace(steps[-1], caption=steps[-1].caption + why)
         return steps
     steps.append(_seed(graph))
     pairs = _pair_events(graph.backward_steps)
