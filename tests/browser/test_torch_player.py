@@ -9,7 +9,14 @@ captions are PyTorch's: node names such as ``AddmmBackward0`` and its vector-Jac
 from __future__ import annotations
 
 import pytest
-from labdriver import Lab, player_rendered, visible_frame_src, wait_src_change, write_notebook
+from labdriver import (
+    Lab,
+    player_rendered,
+    visible_frame_src,
+    wait_src_change,
+    wait_text_change,
+    write_notebook,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
@@ -47,13 +54,11 @@ def test_animate_a_pytorch_loss_plays_in_lab(lab: Lab, torch_loss):
     wait_src_change(player, first)
     lab.screenshot("torch-player-playing")
     player.locator(".widget-play button").nth(1).click()  # stop: back to step 0
-    caption = player.locator(".autogradlab-caption:visible").first
+    caption = player.locator(".autogradlab-caption:visible").first  # found again at each look
     before = caption.inner_text()
     player.locator(".autogradlab-next").first.click()  # through the kernel: forward step 1
-    lab.page.wait_for_function(
-        "([el, old]) => el.innerText !== old && el.innerText.includes('TBackward0')",
-        arg=[caption.element_handle(), before], timeout=30_000,
-    )
+    after = wait_text_change(caption, before)
+    assert "TBackward0 = t(net.0.weight)" in after, after
 
     # the frames play in the browser alone: shut the kernel down and press Play again
     assert lab.server.shutdown_all_kernels() == 1
