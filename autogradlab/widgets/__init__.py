@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..tensor import Tensor
+from ..viz.words import MAX_NODES
 from .devices import DeviceTiming, DeviceToggle, time_on_devices
 from .explorer import Explorer, explore
 from .inspector import NodeInspector, PathExplorer
@@ -33,7 +34,7 @@ def animate(
     inspector: bool = False,
     paths: bool = False,
     names: Mapping[str, Any] | None = None,
-    max_nodes: int = 60,
+    max_nodes: int = MAX_NODES,
     interval: int = 900,
     predict: bool = False,
     group: str | None = None,
