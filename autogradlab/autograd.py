@@ -384,25 +384,27 @@ class Node:
         result = Tensor._from_op(out, None)
         if fn.makes_view:
             result._version_counter = inputs[0]._counter()
-        if not _grad_state.enabled:
-            return result
+        return fn.link(inputs, result) if _grad_state.enabled else result
+
+    def link(self, inputs: tuple[Any, ...], result: Tensor) -> Tensor:
+        """Make this node ``result.grad_fn`` if some input requires a gradient: the graph grows."""
         needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
         if True not in needs:
             return result
-        fn.inputs = inputs
-        fn.needs_grad = _SHARED_NEEDS.setdefault(needs, needs)  # one tuple for all such nodes
-        fn.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
-        fn.value = out
-        for value in fn.saved:
+        self.inputs = inputs
+        self.needs_grad = _SHARED_NEEDS.setdefault(needs, needs)  # one tuple for all such nodes
+        self.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
+        self.value = out = result._data
+        for value in self.saved:
             if value is out:
-                fn.output_version = result._counter()  # backward needs the output unchanged too
+                self.output_version = result._counter()  # backward needs the output unchanged
                 break
-        result.grad_fn = fn
+        result.grad_fn = self
         result._requires_grad = True
         if _listeners:
             if _source_recorders:
-                fn.source = _caller_line()
-            _emit(Created(next(_event_steps), fn, result))
+                self.source = _caller_line()
+            _emit(Created(next(_event_steps), self, result))
         return result
 
     # -- names and messages --------------------------------------------------------------------
@@ -576,20 +578,8 @@ class Function:
                 f"{cls.__name__}.forward must return one Tensor (autogradlab's custom functions "
                 f"have one output), but it returned {type(out).__name__}."
             )
-        needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in args])
         result = Tensor._from_op(out._data, None)
-        if not _grad_state.enabled or True not in needs:
-            return result
-        ctx.inputs, ctx.needs_grad, ctx.seq, ctx.value = args, needs, next(_sequence), out._data
-        if ctx.saved and any(value is out._data for value in ctx.saved):
-            ctx.output_version = result._counter()
-        result.grad_fn = ctx
-        result._requires_grad = True
-        if _listeners:
-            if _source_recorders:
-                ctx.source = _caller_line()
-            _emit(Created(next(_event_steps), ctx, result))
-        return result
+        return ctx.link(args, result) if _grad_state.enabled else result
 
 
 class FunctionNode(Node):
