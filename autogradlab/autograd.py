@@ -26,6 +26,7 @@ import gc
 import itertools
 import math
 import operator
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -838,13 +839,32 @@ class BackwardPass:
             entry = self.pending[leaf]
             if self.display:
                 continue
-            total = _run_hooks(leaf._hooks, entry.total) if leaf._hooks else entry.total
-            owned = entry.owned and total is entry.total
+            if leaf._hooks:
+                total = _run_hooks(leaf._hooks, entry.total)
+                owned = entry.owned and total is entry.total
+            else:
+                owned = entry.owned or _only_here(entry)
+                total = entry.total
             if self.capture is not None:
                 if leaf in self.capture:
                     self.capture[leaf] = (total, owned)
                 continue
             leaf._accumulate_grad(total, owned=owned)
+
+
+def _only_here(entry: _Pending) -> bool:
+    """True when nothing but this pass holds the summed array, so a ``.grad`` may keep it as is.
+
+    The first contribution is usually shared (a node's record for the views, the array ``+``
+    handed to both its inputs, the caller's ``gradient=``), and then ``.grad`` gets a copy. But
+    when the record was let go with the graph (a big array, see :meth:`Node.release`) the array
+    is the engine's alone, and copying it would only cost time: CPython's reference count says
+    so exactly (the pending entry, and the argument of ``getrefcount`` itself).
+    """
+    getrefcount = getattr(sys, "getrefcount", None)
+    return (getrefcount is not None and not _listeners
+            and type(entry.total) is backend.NUMPY.array_type
+            and getrefcount(entry.total) <= 2)
 
 
 def _plain(value: Any) -> Any:
