@@ -14,7 +14,14 @@ printing its message).
 The output policy, applied before the notebook is written back:
 
 * text stays: ``text/plain`` results and ``stdout``/``stderr`` streams (what nbval compares);
-* images go (``image/png``, ``image/svg+xml``, ...): they bloat the repository and diff badly;
+* pictures stay where a static view needs them: the ``image/png`` of a cell that starts with
+  ``# NBVAL_IGNORE_OUTPUT`` (a player's first frame, an ``ag.viz.draw`` drawing, a plot), so
+  GitHub and nbconvert show the picture instead of ``GraphPlayer(...)``. nbval never compares
+  them, and they are deterministic (same bytes on every run, see
+  ``tests/test_static_views.py``), so the notebooks do not churn in git. A picture over
+  ``PICTURE_LIMIT`` bytes is dropped with a warning;
+* other images go (``image/svg+xml``, ``image/jpeg``, pictures of compared cells): they bloat the
+  repository and diff badly;
 * widgets go: ``application/vnd.jupyter.widget-view+json`` outputs and the notebook's
   ``metadata.widgets`` state (a widget is rebuilt when the learner runs the cell);
 * rich text such as ``text/html`` is kept only when an output has no ``text/plain`` and it is small;
@@ -39,15 +46,35 @@ REPO = Path(__file__).resolve().parent.parent
 LESSONS = REPO / "lessons"
 
 KEEP_MIME = ("text/plain",)
+PICTURE_MIME = "image/png"  # kept in cells that nbval ignores (see the module docstring)
+PICTURE_LIMIT = 600_000  # bytes of base64 per picture (the folder must stay under 5 MB)
+IGNORE_MARKER = "# NBVAL_IGNORE_OUTPUT"
 SMALL_RICH_MIME = ("text/html", "text/markdown", "text/latex")
 SMALL_RICH_LIMIT = 4096  # characters
 DROPPED_CELL_METADATA = ("execution", "ExecuteTime", "collapsed", "scrolled")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def _filter_data(data: dict) -> dict:
-    """The mime bundle of one result, reduced to what the policy keeps."""
+def keeps_pictures(cell: nbformat.NotebookNode) -> bool:
+    """Whether ``cell`` is one nbval ignores: ``# NBVAL_IGNORE_OUTPUT`` on its first line, or on
+    the line after a ``%%magic`` line."""
+    lines = cell.source.splitlines()
+    first = 1 if lines and lines[0].startswith("%%") else 0
+    return len(lines) > first and lines[first].strip() == IGNORE_MARKER
+
+
+def _filter_data(data: dict, pictures: bool = False, where: str = "") -> dict:
+    """The mime bundle of one result, reduced to what the policy keeps (``pictures``: keep its
+    PNG too)."""
     kept = {mime: value for mime, value in data.items() if mime in KEEP_MIME}
+    picture = data.get(PICTURE_MIME) if pictures else None
+    if picture is not None:
+        size = len("".join(picture) if isinstance(picture, list) else picture)
+        if size <= PICTURE_LIMIT:
+            kept[PICTURE_MIME] = picture
+        else:
+            print(f"WARNING {where}: a {size}-byte picture is over PICTURE_LIMIT "
+                  f"({PICTURE_LIMIT}); it was dropped", file=sys.stderr)
     if not kept:
         for mime in SMALL_RICH_MIME:
             value = data.get(mime)
@@ -59,7 +86,8 @@ def _filter_data(data: dict) -> dict:
 
 
 def apply_output_policy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Strip images, widget views and widget state; renumber execution counts (in place)."""
+    """Keep text, and the PNGs of ignored cells; strip other images, widget views and widget
+    state; renumber execution counts (in place)."""
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     count = 0
@@ -76,7 +104,8 @@ def apply_output_policy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         outputs = []
         for out in cell.get("outputs", []):
             if out.output_type in ("display_data", "execute_result"):
-                data = _filter_data(out.get("data", {}))
+                data = _filter_data(out.get("data", {}), keeps_pictures(cell),
+                                    f"code cell {count}")
                 if not data:
                     continue  # only an image or a widget view: dropped whole
                 out.data = data
@@ -108,10 +137,11 @@ def _first_line(cell: nbformat.NotebookNode) -> str:
     return ""
 
 
-def refresh(path: Path, timeout: int = 120, quiet: bool = False) -> float:
-    """Execute ``path`` in a fresh kernel, apply the policy, write it back; return total seconds."""
+def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:
+    """Run the notebook at ``path`` top to bottom in a fresh ``python3`` kernel whose working
+    directory is the notebook's folder; return it executed (outputs as the kernel gave them, the
+    file untouched) and the seconds it took. A cell that raises raises ``CellExecutionError``."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
@@ -123,13 +153,21 @@ def refresh(path: Path, timeout: int = 120, quiet: bool = False) -> float:
         record_timing=True,
     )
     started = time.perf_counter()
+    client.execute()
+    return nb, time.perf_counter() - started
+
+
+def refresh(path: Path, timeout: int = 120, quiet: bool = False) -> float:
+    """Execute ``path`` in a fresh kernel, apply the policy, write it back; return total seconds."""
+    from nbclient.exceptions import CellExecutionError
+
+    path = Path(path).resolve()
     try:
-        client.execute()
+        nb, total = execute(path, timeout)
     except CellExecutionError as err:
         print(f"FAILED {path.name}: a cell raised; the notebook was not written.\n{err}",
               file=sys.stderr)
         raise SystemExit(1) from None
-    total = time.perf_counter() - started
 
     print(f"{path.name}")
     code_index = 0
@@ -160,12 +198,17 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("no notebooks given and none found in lessons/", file=sys.stderr)
         return 2
-    grand = 0.0
+    grand, failed = 0.0, []
     for path in paths:
-        grand += refresh(path, timeout=args.timeout, quiet=args.quiet)
+        try:
+            grand += refresh(path, timeout=args.timeout, quiet=args.quiet)
+        except SystemExit:  # a cell raised: that notebook was left as it was; go on
+            failed.append(path.name)
     if len(paths) > 1:
         print(f"all {len(paths)} notebooks: {grand:.1f} s")
-    return 0
+    if failed:
+        print(f"FAILED, not written: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

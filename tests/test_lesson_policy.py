@@ -5,7 +5,9 @@ What is checked, per ``lessons/*.ipynb``:
 * the file is valid nbformat 4 JSON with kernelspec ``python3``;
 * it was executed (``tests/refresh_lessons.py``): every code cell has an execution count, counts
   run 1, 2, 3, ..., no cell holds an error output;
-* the output policy held: no image outputs, no widget views, no widget state in the metadata;
+* the output policy held: pictures (``image/png``, each at most ``PICTURE_LIMIT``) only in cells
+  that nbval ignores, where static views need them (``tests/test_static_views.py``); no other
+  image types, no widget views, no widget state in the metadata;
 * a cell that shows a widget or a figure starts with ``# NBVAL_IGNORE_OUTPUT`` (after the
   ``%%magic`` line for a cell magic, which has to stay first), so nbval does not compare it;
 * the teaching skeleton is there: ``## Learning goals`` near the top, at least two
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from refresh_lessons import PICTURE_LIMIT, PICTURE_MIME, keeps_pictures
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 NOTEBOOKS = sorted(LESSONS.glob("*.ipynb"))
@@ -102,16 +105,26 @@ def test_was_executed_in_order_without_errors(notebook):
             )
 
 
-def test_no_images_and_no_widget_state(notebook):
+def test_pictures_only_in_ignored_cells_and_no_widget_state(notebook):
     path, nb = notebook
     assert "widgets" not in nb.metadata, f"{path.name} stores widget state in metadata.widgets"
     for i, cell in enumerate(nb.cells, 1):
         assert "widgets" not in cell.metadata, f"{path.name} cell {i} stores widget metadata"
         for out in cell.get("outputs", []):
-            for mime in out.get("data", {}):
-                assert not mime.startswith("image/"), f"{path.name} cell {i} keeps an {mime} output"
+            for mime, value in out.get("data", {}).items():
                 assert mime != "application/vnd.jupyter.widget-view+json", (
                     f"{path.name} cell {i} keeps a widget view output"
+                )
+                if not mime.startswith("image/"):
+                    continue
+                assert mime == PICTURE_MIME, f"{path.name} cell {i} keeps an {mime} output"
+                assert keeps_pictures(cell), (
+                    f"{path.name} cell {i} keeps a picture but nbval compares it: start the "
+                    f"cell with '{IGNORE_MARKER}'"
+                )
+                size = len("".join(value))
+                assert size <= PICTURE_LIMIT, (
+                    f"{path.name} cell {i} keeps a {size}-byte picture (limit {PICTURE_LIMIT})"
                 )
         if cell.cell_type == "markdown":
             assert "data:image/" not in cell.source, f"{path.name} cell {i} embeds an image"
