@@ -20,9 +20,9 @@ from .training import predict_classes
 def _axes(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
     if ax is not None:
         return ax.figure, ax
-    from matplotlib.figure import Figure
+    from .viz.draw import GraphFigure  # a Figure that a notebook shows by itself, as a PNG
 
-    figure = Figure(figsize=size, layout="constrained")
+    figure = GraphFigure(figsize=size, layout="constrained")
     return figure, figure.add_subplot()
 
 

@@ -40,6 +40,7 @@ from ..autograd import Created, GradientsCleared, GradientSent, ParametersUpdate
 from ..tensor import Tensor
 from ..viz.trace import Graph, trace
 from ..viz.words import COLORS, number, value_line
+from .export import script_hint
 from .player import _PHASE_STYLE, GraphPlayer, _button, _image_layout
 from .snapshots import SnapshotRenderer, compact, same_shape
 from .steps import grad_text, value_text
@@ -152,6 +153,7 @@ class TrainingPlayer(GraphPlayer):
                 self._train_step(k, model, loss_fn, x, y, optimizer)
         self.graph = self.graphs[0]
         self._build_widgets(interval)
+        script_hint()  # in a plain script nothing shows a widget: say how to save it instead
 
     # -- running the loop, one phase at a time ----------------------------------------------
 
