@@ -132,19 +132,7 @@ class GraphPlayer(widgets.VBox):
         self.last_button.on_click(lambda _: self._go(len(self.steps) - 1))
         self.opener.observe(self._open_chosen, names="value")
 
-        # In the browser: Play drives the slider, the frames, the phase and the caption.
-        self.links = [
-            widgets.jslink((self.play, "value"), (self.slider, "value")),
-            widgets.jslink((self.play, "value"), (self.frames, "selected_index")),
-            widgets.jslink((self.play, "value"), (self.captions, "selected_index")),
-            widgets.jslink((self.play, "value"), (self.phases, "selected_index")),
-            widgets.jslink((self.speed, "value"), (self.play, "interval")),
-        ]
-        controls = widgets.HBox(
-            [self.phases, self.first_button, self.prev_button, self.play, self.next_button,
-             self.last_button, self.slider, self.speed],
-            layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
-        )
+        controls = self._linked_controls()
         folding = widgets.HBox([self.opener, self.notice],
                                layout=widgets.Layout(align_items="center"))
         children: list[widgets.Widget] = [controls, folding, self.frames, self.captions]
@@ -214,6 +202,22 @@ class GraphPlayer(widgets.VBox):
             self.open_group(change["new"])
 
     # -- stepping from Python --------------------------------------------------------------------
+
+    def _linked_controls(self) -> widgets.HBox:
+        """The control row, tied together in the browser: Play drives the slider, the frames,
+        the phase and the caption (``jslink``, so playback needs no kernel)."""
+        self.links = [
+            widgets.jslink((self.play, "value"), (self.slider, "value")),
+            widgets.jslink((self.play, "value"), (self.frames, "selected_index")),
+            widgets.jslink((self.play, "value"), (self.captions, "selected_index")),
+            widgets.jslink((self.play, "value"), (self.phases, "selected_index")),
+            widgets.jslink((self.speed, "value"), (self.play, "interval")),
+        ]
+        return widgets.HBox(
+            [self.phases, self.first_button, self.prev_button, self.play, self.next_button,
+             self.last_button, self.slider, self.speed],
+            layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
+        )
 
     def _go(self, index: int) -> None:
         self.play.playing = False

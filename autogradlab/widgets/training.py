@@ -327,19 +327,7 @@ class TrainingPlayer(GraphPlayer):
         self.prev_button.on_click(lambda _: self._go(self.play.value - 1))
         self.next_button.on_click(lambda _: self._go(self.play.value + 1))
         self.last_button.on_click(lambda _: self._go(last))
-        self.links = [
-            widgets.jslink((self.play, "value"), (self.slider, "value")),
-            widgets.jslink((self.play, "value"), (self.frames, "selected_index")),
-            widgets.jslink((self.play, "value"), (self.captions, "selected_index")),
-            widgets.jslink((self.play, "value"), (self.phases, "selected_index")),
-            widgets.jslink((self.speed, "value"), (self.play, "interval")),
-        ]
-        controls = widgets.HBox(
-            [self.phases, self.first_button, self.prev_button, self.play, self.next_button,
-             self.last_button, self.slider, self.speed],
-            layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
-        )
-        widgets.VBox.__init__(self, [controls, self.frames, self.captions])
+        widgets.VBox.__init__(self, [self._linked_controls(), self.frames, self.captions])
         self.add_class("autogradlab-player")
         self.add_class("autogradlab-training")
 
