@@ -28,6 +28,11 @@ The output policy, applied before the notebook is written back:
 * ``execution_count`` runs 1, 2, 3, ... over the code cells, and results carry their cell's count;
 * per-cell timing metadata is not stored, it is printed: each cell's runtime and the total.
 
+Before it runs, the script rewrites each worked-solution cell (a markdown cell that starts with
+``<details><summary>Show a worked solution</summary>``) from the exercise's one declaration in
+``autogradlab/exercises/lessonNN.py`` (:meth:`Exercise.solution_cell`), so the notebook shows
+exactly the solution the tests check. ``tests/test_exercises.py`` fails when they drift apart.
+
 The script is importable: :func:`apply_output_policy` is what ``tests/test_lesson_policy.py``
 expects a refreshed notebook to satisfy.
 """
@@ -120,6 +125,54 @@ def apply_output_policy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def lesson_module(path: Path):
+    """``autogradlab.exercises.lessonNN`` for ``lessons/NN_title.ipynb`` (None if there is none)."""
+    import importlib
+
+    number = Path(path).name.split("_", 1)[0]
+    try:
+        return importlib.import_module(f"autogradlab.exercises.lesson{number}")
+    except ImportError:
+        return None
+
+
+def solution_cells(nb: nbformat.NotebookNode, path: Path) -> list[tuple[int, str, str]]:
+    """``(cell index, exercise name, the cell as declared)`` for each worked-solution cell of a
+    lesson whose module declares its exercises (``EXERCISES``)."""
+    import re
+
+    from autogradlab.exercises._exercise import SOLUTION_SUMMARY
+
+    module = lesson_module(path)
+    declared = getattr(module, "EXERCISES", None)
+    if not declared:
+        return []
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or not cell.source.startswith(SOLUTION_SUMMARY):
+            continue
+        calls = re.findall(r"^check_(\w+)\(", cell.source, re.M)
+        if not calls or calls[-1] not in declared:
+            raise ValueError(f"{Path(path).name} cell {index}: a worked solution that calls no "
+                             f"declared check (found {calls})")
+        found.append((index, calls[-1], declared[calls[-1]].solution_cell()))
+    return found
+
+
+def write_solutions(path: Path) -> int:
+    """Rewrite the worked-solution cells of ``path`` from their declarations; how many changed."""
+    path = Path(path).resolve()
+    nb = nbformat.read(path, as_version=4)
+    changed = 0
+    for index, _name, text in solution_cells(nb, path):
+        if nb.cells[index].source != text:
+            nb.cells[index].source = text
+            changed += 1
+    if changed:
+        nbformat.write(nb, path)
+    return changed
+
+
 def _cell_seconds(cell: nbformat.NotebookNode) -> float | None:
     timing = cell.metadata.get("execution", {})
     start = timing.get("iopub.execute_input") or timing.get("shell.execute_reply.started")
@@ -162,6 +215,8 @@ def refresh(path: Path, timeout: int = 120, quiet: bool = False) -> float:
     from nbclient.exceptions import CellExecutionError
 
     path = Path(path).resolve()
+    if write_solutions(path):
+        print(f"{path.name}: worked solutions rewritten from their declarations")
     try:
         nb, total = execute(path, timeout)
     except CellExecutionError as err:

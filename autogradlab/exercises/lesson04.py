@@ -1,20 +1,50 @@
-"""Lesson 4 (Backpropagation): gradients as products along paths, added over paths."""
+"""Lesson 4 (Backpropagation): gradients as products along paths, added over paths.
+
+Each exercise is declared once (see :mod:`autogradlab.exercises._exercise`): hint, check, worked
+solution and known mistakes.
+"""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
 
-from ._check import Wrong, as_number, close, exercise
+from ._check import Wrong, as_number, close, is_tensor
+from ._exercise import Exercise, Mistake, declare
 from ._learner_code import call
 
 #: the scalar graph of the lesson: b = w1*a, c = w2*a, d = w3*b + w4*c, L = 10 - d
 VALUES = {"a": 2.0, "w1": 3.0, "w2": -1.0, "w3": 2.0, "w4": 4.0}
 
+#: what the lesson has defined when exercise 1 starts (its first graph, after L.backward())
+SCALAR_GRAPH = """
+a  = ag.tensor(2.0, requires_grad=True)
+w1 = ag.tensor(3.0, requires_grad=True)
+w2 = ag.tensor(-1.0, requires_grad=True)
+w3 = ag.tensor(2.0, requires_grad=True)
+w4 = ag.tensor(4.0, requires_grad=True)
+b = w1 * a
+c = w2 * a
+d = w3 * b + w4 * c
+L = 10 - d
+L.backward()
+"""
+
 
 def _is(value: float, target: float) -> bool:
     return close(value, target, 1e-6)
+
+
+def _by_hand(answer: Any, what: str) -> float:
+    """The learner's number, refusing a tensor: these exercises ask for a prediction by hand,
+    so an answer read from the engine (``w1.grad``) does not count."""
+    if is_tensor(answer):
+        raise Wrong(f"{what} is a tensor, so it was read from the engine (a .grad, perhaps). "
+                    "This exercise asks you to predict the number by hand first: multiply the "
+                    "edge weights along each path and type the result, e.g. `answer = 3.5`.")
+    return as_number(answer, what)
 
 
 # -- Exercise 1: dL/dw1 by hand (one path) -------------------------------------------------------
@@ -26,9 +56,8 @@ def _grad_w1() -> float:
     return dL_dd * dd_db * db_dw1
 
 
-@exercise("set `answer` to your prediction of dL/dw1, a number worked out by hand.")
-def check_grad_w1(answer: Any) -> str:
-    given = as_number(answer, "your dL/dw1")
+def _check_grad_w1(answer: Any) -> str:
+    given = _by_hand(answer, "your dL/dw1")
     expected = _grad_w1()
     if _is(given, expected):
         return (f"one path, L -> d -> b -> w1, so dL/dw1 = (dL/dd)(dd/db)(db/dw1) = "
@@ -57,9 +86,8 @@ def _squared_parts() -> dict[str, float]:
     return {"d": d, "dL_dd": dL_dd, "via_b": via_b, "via_c": via_c, "total": via_b + via_c}
 
 
-@exercise("set `answer` to your prediction of dL/da for L = (10 - d)**2, a number.")
-def check_grad_a_squared(answer: Any) -> str:
-    given = as_number(answer, "your dL/da")
+def _check_grad_a_squared(answer: Any) -> str:
+    given = _by_hand(answer, "your dL/da")
     p = _squared_parts()
     if _is(given, p["total"]):
         return (f"d = {p['d']:g}, so dL/dd = -2·(10 - d) = {p['dL_dd']:g}; the path through b "
@@ -84,14 +112,33 @@ def check_grad_a_squared(answer: Any) -> str:
 # -- Exercise 3: the gradient of a for the 5x5 graph as a formula -------------------------------
 
 
-@exercise("define `def grad_a(x1, x2, x3, x4): ...` returning dL/da, then set "
-                   "`answer = grad_a`.")
-def check_grad_a_formula(answer: Any) -> str:
+def _uses_the_engine(function: Any) -> str | None:
+    """What in ``function``'s source asks the engine for gradients, if anything."""
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return None
+    for call_text in (".backward(", "ag.grad(", "autograd.grad(", ".grad"):
+        if call_text in source:
+            return call_text
+    return None
+
+
+def _check_grad_a_formula(answer: Any) -> str:
     import autogradlab as ag
 
+    used = _uses_the_engine(answer) if callable(answer) else None
+    if used:
+        raise Wrong(f"grad_a uses `{used}`: that asks the engine for the gradient. This exercise "
+                    "asks for the path rule by hand: multiply the edge weights along each path "
+                    "(elementwise) and add, with no backward().")
     ag.manual_seed(7)
-    x1, x2, x3, x4 = (ag.randn(3, 4) for _ in range(4))
-    result = call(answer, "grad_a", x1, x2, x3, x4)
+    x1, x2, x3, x4 = (ag.randn(3, 4, requires_grad=True) for _ in range(4))
+    with ag.no_grad():
+        result = call(answer, "grad_a", x1, x2, x3, x4)
+    if any(x.grad is not None for x in (x1, x2, x3, x4)):
+        raise Wrong("grad_a ran a backward pass (the inputs received .grad). This exercise asks "
+                    "for the path rule by hand, with no backward().")
     if result is None:
         raise Wrong("grad_a(...) returned None. Did you forget `return`?")
     try:
@@ -117,35 +164,85 @@ def check_grad_a_formula(answer: Any) -> str:
                 "paths; multiply the edge weights on each path (elementwise) and add.")
 
 
-def _solution_grad_a_formula() -> Any:
-    def grad_a(x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
-        dL_dd = -1.0  # noqa: N806  (L = (10 - d).sum(): each element of d has weight -1)
-        return dL_dd * x3 * x1 + dL_dd * x4 * x2
+FORMULA_GRAPH = """
+ag.manual_seed(0)
+a  = ag.randn((5, 5), requires_grad=True)
+x1 = ag.randn((5, 5), requires_grad=True)
+x2 = ag.randn((5, 5), requires_grad=True)
+x3 = ag.randn((5, 5), requires_grad=True)
+x4 = ag.randn((5, 5), requires_grad=True)
+"""
 
-    return grad_a
+EXERCISES = declare(
+    Exercise(
+        name="grad_w1",
+        hint="set `answer` to your prediction of dL/dw1, a number worked out by hand.",
+        check=_check_grad_w1,
+        setup=SCALAR_GRAPH,
+        explanation="There is only one path, `L -> d -> b -> w1`:",
+        solution="""
+dL_dd = -1.0          # L = 10 - d
+dd_db = w3.item()     # 2
+db_dw1 = a.item()     # 2: the other factor of b = w1 * a
+answer = dL_dd * dd_db * db_dw1   # -4.0
+""",
+        mistakes=[
+            Mistake("answer = 4.0", says="sign"),
+            Mistake("answer = -2.0", says="edge"),
+            Mistake("answer = -6.0", says="other* factor"),
+            Mistake("answer = w1.grad", says="predict the number by hand"),
+        ],
+    ),
+    Exercise(
+        name="grad_a_squared",
+        hint="set `answer` to your prediction of dL/da for L = (10 - d)**2, a number.",
+        check=_check_grad_a_squared,
+        solution="""
+d = 2 * (3 * 2) + 4 * (-1 * 2)     # 4
+dL_dd = -2 * (10 - d)              # -12
+through_b = dL_dd * 2 * 3          # (dL/dd)(dd/db)(db/da) = -72
+through_c = dL_dd * 4 * (-1)       # (dL/dd)(dd/dc)(dc/da) = 48
+answer = through_b + through_c     # -24
+""",
+        mistakes=[
+            Mistake("answer = -72.0", says="one path only"),
+            Mistake("answer = 48.0", says="one path only"),
+            Mistake("answer = -2.0", says="old loss"),
+            Mistake("answer = 24.0", says="sign"),
+        ],
+    ),
+    Exercise(
+        name="grad_a_formula",
+        hint="define `def grad_a(x1, x2, x3, x4): ...` returning dL/da, then set "
+             "`answer = grad_a`.",
+        check=_check_grad_a_formula,
+        setup=FORMULA_GRAPH,
+        solution="""
+def grad_a(x1, x2, x3, x4):
+    dL_dd = -1.0                    # the sum gives each element weight 1, and L = 10 - d gives -1
+    through_b = dL_dd * x3 * x1     # L -> d -> b -> a, elementwise
+    through_c = dL_dd * x4 * x2     # L -> d -> c -> a
+    return through_b + through_c
+
+answer = grad_a
+""",
+        mistakes=[
+            Mistake("answer = lambda x1, x2, x3, x4: x3 * x1 + x4 * x2", says="sign"),
+            Mistake("answer = lambda x1, x2, x3, x4: -(x3 * x1)", says="one path only"),
+            Mistake("answer = lambda x1, x2, x3, x4: (x1 * x2).sum()", says="shape"),
+            Mistake(lambda: _calls_backward, says="no backward()"),
+        ],
+    ),
+    into=globals(),
+)
 
 
-SOLUTIONS = {
-    "grad_w1": _grad_w1,
-    "grad_a_squared": lambda: _squared_parts()["total"],
-    "grad_a_formula": _solution_grad_a_formula,
-}
+def _calls_backward(x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
+    """A typical mistake for exercise 3: asking the engine instead of using the path rule."""
+    import autogradlab as ag
 
-WRONG_ANSWERS = {
-    "grad_w1": [
-        (lambda: 4.0, "sign"),
-        (lambda: -2.0, "edge"),
-        (lambda: -6.0, "other* factor"),
-    ],
-    "grad_a_squared": [
-        (lambda: -72.0, "one path only"),
-        (lambda: 48.0, "one path only"),
-        (lambda: -2.0, "old loss"),
-        (lambda: 24.0, "sign"),
-    ],
-    "grad_a_formula": [
-        (lambda: (lambda x1, x2, x3, x4: x3 * x1 + x4 * x2), "sign"),
-        (lambda: (lambda x1, x2, x3, x4: -(x3 * x1)), "one path only"),
-        (lambda: (lambda x1, x2, x3, x4: (x1 * x2).sum()), "shape"),
-    ],
-}
+    a = ag.ones(x1.shape, requires_grad=True)
+    with ag.enable_grad():
+        L = (10 - (x3 * (x1 * a) + x4 * (x2 * a))).sum()  # noqa: N806
+        L.backward()
+    return a.grad
