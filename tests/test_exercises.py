@@ -97,7 +97,9 @@ def test_mistakes_are_explained(module, name, capsys):
             passed, out = exercise.judge(exercise.mistake_answer(mistake))
             assert passed is False, f"{name} accepted the mistake {mistake.code!r}"
             assert "✓" not in out
-            assert mistake.says in out, f"{name}: {mistake.code!r} gave {out!r}, not {mistake.says!r}"
+            assert mistake.says in out, (
+                f"{name}: {mistake.code!r} gave {out!r}, not {mistake.says!r}"
+            )
             assert len(out.strip()) > 40, f"{name}: {mistake.code!r} says too little: {out!r}"
         return
     if not hasattr(module, "WRONG_ANSWERS"):

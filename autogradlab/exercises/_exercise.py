@@ -92,7 +92,8 @@ class Exercise:
             print(self.judge(answer)[1])
 
         check.__name__ = check.__qualname__ = f"check_{self.name}"
-        check.__doc__ = f"Check exercise {self.name!r}: prints what is right or wrong.\n\n{self.hint}"
+        check.__doc__ = (f"Check exercise {self.name!r}: prints what is right or wrong.\n\n"
+                         f"{self.hint}")
         return check
 
     # -- the worked solution -------------------------------------------------------------------
