@@ -14,8 +14,8 @@ printing its message).
 The output policy, applied before the notebook is written back:
 
 * text stays: ``text/plain`` results and ``stdout``/``stderr`` streams (what nbval compares);
-* pictures stay where a static view needs them: the ``image/png`` of a cell that starts with
-  ``# NBVAL_IGNORE_OUTPUT`` (a player's first frame, an ``ag.viz.draw`` drawing, a plot), so
+* pictures stay where a static view needs them: the ``image/png`` of a cell tagged
+  ``nbval-ignore-output`` (a player's first frame, an ``ag.viz.draw`` drawing, a plot), so
   GitHub and nbconvert show the picture instead of ``GraphPlayer(...)``. nbval never compares
   them, and they are deterministic (same bytes on every run, see
   ``tests/test_static_views.py``), so the notebooks do not churn in git. A picture over
@@ -54,6 +54,7 @@ KEEP_MIME = ("text/plain",)
 PICTURE_MIME = "image/png"  # kept in cells that nbval ignores (see the module docstring)
 PICTURE_LIMIT = 600_000  # bytes of base64 per picture (the folder must stay under 5 MB)
 IGNORE_MARKER = "# NBVAL_IGNORE_OUTPUT"
+IGNORE_TAG = "nbval-ignore-output"  # the cell tag nbval reads; learners do not see it
 SMALL_RICH_MIME = ("text/html", "text/markdown", "text/latex")
 SMALL_RICH_LIMIT = 4096  # characters
 DROPPED_CELL_METADATA = ("execution", "ExecuteTime", "collapsed", "scrolled")
@@ -61,8 +62,11 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 
 
 def keeps_pictures(cell: nbformat.NotebookNode) -> bool:
-    """Whether ``cell`` is one nbval ignores: ``# NBVAL_IGNORE_OUTPUT`` on its first line, or on
-    the line after a ``%%magic`` line."""
+    """Whether ``cell`` is one nbval ignores: tagged ``nbval-ignore-output`` (what the lessons
+    use, so learners never see a testing marker), or starting with ``# NBVAL_IGNORE_OUTPUT``
+    (on the line after a ``%%magic`` line for a cell magic)."""
+    if IGNORE_TAG in cell.get("metadata", {}).get("tags", []):
+        return True
     lines = cell.source.splitlines()
     first = 1 if lines and lines[0].startswith("%%") else 0
     return len(lines) > first and lines[first].strip() == IGNORE_MARKER

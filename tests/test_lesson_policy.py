@@ -8,8 +8,8 @@ What is checked, per ``lessons/*.ipynb``:
 * the output policy held: pictures (``image/png``, each at most ``PICTURE_LIMIT``) only in cells
   that nbval ignores, where static views need them (``tests/test_static_views.py``); no other
   image types, no widget views, no widget state in the metadata;
-* a cell that shows a widget or a figure starts with ``# NBVAL_IGNORE_OUTPUT`` (after the
-  ``%%magic`` line for a cell magic, which has to stay first), so nbval does not compare it;
+* a cell that shows a widget or a figure is tagged ``nbval-ignore-output`` (a cell tag, so the
+  learner never reads a testing marker), so nbval does not compare it;
 * the teaching skeleton is there: ``## Learning goals`` near the top, at least two
   ``### Exercise`` sections each with a self-check call (``check_...``) and a hidden worked
   solution (``<details>``), and a ``## Summary`` section that names the PyTorch equivalent.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from refresh_lessons import PICTURE_LIMIT, PICTURE_MIME, keeps_pictures
+from refresh_lessons import IGNORE_TAG, PICTURE_LIMIT, PICTURE_MIME, keeps_pictures
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 NOTEBOOKS = sorted(LESSONS.glob("*.ipynb"))
@@ -119,8 +119,8 @@ def test_pictures_only_in_ignored_cells_and_no_widget_state(notebook):
                     continue
                 assert mime == PICTURE_MIME, f"{path.name} cell {i} keeps an {mime} output"
                 assert keeps_pictures(cell), (
-                    f"{path.name} cell {i} keeps a picture but nbval compares it: start the "
-                    f"cell with '{IGNORE_MARKER}'"
+                    f"{path.name} cell {i} keeps a picture but nbval compares it: tag the "
+                    f"cell '{IGNORE_TAG}'"
                 )
                 size = len("".join(value))
                 assert size <= PICTURE_LIMIT, (
@@ -142,12 +142,12 @@ def test_widget_and_figure_cells_are_not_compared(notebook):
         calls = WIDGET_OR_FIGURE_CALLS.findall(code)
         if not calls:
             continue
-        lines = cell.source.splitlines()
-        first = 1 if lines and lines[0].startswith("%%") else 0
-        marker = lines[first].strip() if len(lines) > first else ""
-        assert marker == IGNORE_MARKER, (
-            f"{path.name} cell {i} calls {calls[0]!r} (a widget or figure) but does not start with "
-            f"'{IGNORE_MARKER}' (after the %%magic line, if any); its first line is {marker!r}"
+        assert IGNORE_TAG in cell.metadata.get("tags", []), (
+            f"{path.name} cell {i} calls {calls[0]!r} (a widget or figure) but is not tagged "
+            f"'{IGNORE_TAG}'"
+        )
+        assert IGNORE_MARKER not in cell.source, (
+            f"{path.name} cell {i}: tag the cell '{IGNORE_TAG}', not a comment a learner reads"
         )
 
 

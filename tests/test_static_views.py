@@ -130,7 +130,7 @@ def test_static_html_shows_a_picture_for_every_player_and_drawing(path):
     for i in picture_cells(nb):
         cell = nb.cells[i]
         assert keeps_pictures(cell), (
-            f"{path.name} cell {i} shows a picture but does not start with # NBVAL_IGNORE_OUTPUT"
+            f"{path.name} cell {i} shows a picture but is not tagged nbval-ignore-output"
         )
         saved = pngs(cell)
         assert len(saved) == 1, (
