@@ -5,6 +5,7 @@
 * :func:`draw` draws it with matplotlib (values, gradients, local derivatives on edges).
 * :func:`chain_rule_paths` and :func:`explain` show dL/dx as a sum over paths of products.
 * :func:`to_dot` writes Graphviz DOT text for those who have Graphviz.
+* :func:`broadcast` shows how broadcasting stretches two inputs and sums their gradients back.
 * :func:`why` explains one node: its derivative rule, the rule with its numbers, its source line.
 
 This package loads NetworkX and matplotlib, so ``import autogradlab`` does not import it.
@@ -13,6 +14,7 @@ This package loads NetworkX and matplotlib, so ``import autogradlab`` does not i
 from __future__ import annotations
 
 from .. import autograd as _autograd
+from .broadcast import broadcast
 from .dot import to_dot
 from .draw import draw
 from .layout import layout
@@ -25,8 +27,8 @@ from .why import why
 # (importing ``autogradlab.viz.draw`` again later does not rebind the package attribute).
 
 __all__ = [
-    "BackwardStep", "Graph", "chain_rule_paths", "draw", "explain", "layout", "make_dot",
-    "summarize",
+    "BackwardStep", "Graph", "broadcast", "chain_rule_paths", "draw", "explain", "layout",
+    "make_dot", "summarize",
     "to_dot", "trace", "why",
 ]
 
