@@ -1,8 +1,8 @@
-"""Exercise checks of lessons 06, 07 and 09 beyond the generic ones in test_exercises.py.
+"""Exercise checks of lessons 06 and 07 beyond the generic ones in test_exercises.py.
 
-Those lessons ask for functions (``sgd_step``, ``accuracy``, ``pick_device``): the placeholder
-raises ``NotImplementedError`` and must count as "not answered yet", an error inside the learner's
-function must be reported as theirs, and ``check_pick_device`` must leave ``ag.cuda`` as it was.
+Those lessons ask for functions (``sgd_step``, ``accuracy``): the placeholder raises
+``NotImplementedError`` and must count as "not answered yet", and an error inside the learner's
+function must be reported as theirs. (Lesson 9's checks are tested in tests/test_lesson_09.py.)
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 import pytest
 
 import autogradlab as ag
-from autogradlab.exercises import lesson06, lesson07, lesson09
+from autogradlab.exercises import lesson06, lesson07
 
 FUNCTION_CHECKS = [
     (lesson06.check_sgd_step, "sgd_step"),
     (lesson07.check_accuracy, "accuracy"),
-    (lesson09.check_pick_device, "pick_device"),
 ]
 
 
@@ -37,25 +36,6 @@ def test_an_error_in_the_learners_function_is_reported_as_theirs(check, name, ca
     assert check(broken) is False
     out = capsys.readouterr().out
     assert f"{name}(...) raised ZeroDivisionError" in out
-
-
-def test_pick_device_check_restores_cuda_is_available(capsys):
-    real = ag.cuda.is_available
-
-    def broken():
-        raise RuntimeError("boom")
-
-    lesson09.check_pick_device(broken)
-    lesson09.check_pick_device(lesson09.SOLUTIONS["pick_device"]())
-    assert ag.cuda.is_available is real
-    capsys.readouterr()
-
-
-def test_where_it_lives_lists_every_wrong_letter(capsys):
-    answer = {**lesson09.SOLUTIONS["where_it_lives"](), "a": "cpu", "e": "cuda"}
-    assert lesson09.check_where_it_lives(answer) is False
-    out = capsys.readouterr().out
-    assert "4 of 6 right" in out and "  a:" in out and "  e:" in out
 
 
 @pytest.mark.parametrize("lr", [0.15, 0.3, 0.5, 0.9])
