@@ -1,5 +1,8 @@
 """Lesson 12 (Matrix calculus by shapes): gradient shapes, Linear's backward, softmax + CE.
 
+Each exercise is declared once (see :mod:`autogradlab.exercises._exercise`): hint, check, worked
+solution and known mistakes.
+
 * ``check_gradient_shapes((W_grad_shape, x_grad_shape, b_grad_shape))``: the shapes of the three
   gradients of ``y = x @ W.T + b`` for x (32, 784), W (128, 784), b (128,).
 * ``check_linear_backward(MyLinear)``: an ``ag.autograd.Function`` whose ``backward(ctx, grad)``
@@ -7,7 +10,8 @@
   then ``ag.gradcheck``.
 * ``check_cross_entropy_grad(ce_grad)``: ``ce_grad(logits, targets)`` returns dL/dlogits of the
   mean cross-entropy by the formula ``(softmax(logits) - one_hot(targets)) / batch``; the logits
-  it receives do not require grad, so the rule "no backward()" holds by construction.
+  it receives do not require grad, and the check counts the engine's backward passes while it
+  runs, so an answer that asks the engine (``backward()``, ``ag.grad``) is refused.
 
 :func:`plot_weight_gradients` draws W's gradient from the learner's backward next to the engine's.
 """
@@ -18,17 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from ._check import NotAnswered, Wrong, as_shape, exercise
+from ._check import NotAnswered, Wrong, as_shape
+from ._exercise import Exercise, Mistake, declare
 from ._learner_code import call
+from .lesson13 import _CountBackward
 
 # -- Exercise 1: shapes --------------------------------------------------------------------------
 
 _SHAPES = {"W": (128, 784), "x": (32, 784), "b": (128,)}
 
 
-@exercise("set answer = (shape of W.grad, shape of x.grad, shape of b.grad), three tuples such "
-          "as ((1, 2), (3, 4), (5,)).")
-def check_gradient_shapes(answer: Any) -> str:
+def _check_gradient_shapes(answer: Any) -> str:
     if not isinstance(answer, tuple | list) or len(answer) != 3:
         raise Wrong(f"the answer is three shapes, (W.grad's, x.grad's, b.grad's), got "
                     f"{answer!r:.80}.")
@@ -110,9 +114,7 @@ def _learner_grads(answer: type, x0: np.ndarray, w0: np.ndarray, b0: np.ndarray,
             for t in (x, w, b)]
 
 
-@exercise("write the backward of `class MyLinear(ag.autograd.Function)`: return (dL/dx, dL/dW, "
-          "dL/db) from grad and ctx.saved_tensors, then check_linear_backward(MyLinear).")
-def check_linear_backward(answer: Any) -> str:
+def _check_linear_backward(answer: Any) -> str:
     import autogradlab as ag
 
     _require_function(answer)
@@ -178,23 +180,25 @@ def _as_array(value: Any, shape: tuple[int, ...]) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
-@exercise("write ce_grad(logits, targets) returning dL/dlogits of the mean cross-entropy by the "
-          "formula (no backward()), then check_cross_entropy_grad(ce_grad).")
-def check_cross_entropy_grad(answer: Any) -> str:
+def _check_cross_entropy_grad(answer: Any) -> str:
     import autogradlab as ag
 
     for seed, (batch, classes) in enumerate([(4, 3), (6, 5)]):
         z0, t0 = _ce_case(20 + seed, batch, classes)
         logits = ag.tensor(z0, dtype=ag.float64)  # no requires_grad: the formula, not backward()
         targets = ag.tensor(t0, dtype=ag.int64)
-        try:
-            result = call(answer, "ce_grad", logits, targets)
-        except Wrong as error:
-            if "backward" in str(error) or "grad" in str(error).split("raised")[-1]:
-                raise Wrong(f"{error} This exercise asks for the formula p - y, without "
-                            "backward(): the logits given to ce_grad do not require grad."
-                            ) from None
-            raise
+        with _CountBackward() as passes:
+            try:
+                result = call(answer, "ce_grad", logits, targets)
+            except Wrong as error:
+                if "backward" in str(error) or "grad" in str(error).split("raised")[-1]:
+                    raise Wrong(f"{error} This exercise asks for the formula p - y, without "
+                                "backward(): the logits given to ce_grad do not require grad."
+                                ) from None
+                raise
+        if passes.count:
+            raise Wrong("ce_grad ran a backward pass of the engine (backward() or ag.grad): "
+                        "this exercise asks for the formula p - y, without backward().")
         got = _as_array(result, (batch, classes))
         p = _softmax(z0)
         onehot = np.eye(classes)[t0]
@@ -306,25 +310,83 @@ def _ce_grad_with_backward(logits: Any, targets: Any) -> Any:
     return logits.grad
 
 
-SOLUTIONS = {
-    "gradient_shapes": lambda: ((128, 784), (32, 784), (128,)),
-    "linear_backward": _linear_class,
-    "cross_entropy_grad": lambda: _solution_ce_grad,
-}
+def _ce_grad_asks_the_engine(logits: Any, targets: Any) -> Any:
+    """A mistake that slips past "the logits do not require grad": a copy that does."""
+    import autogradlab as ag
 
-WRONG_ANSWERS = {
-    "gradient_shapes": [
-        (lambda: ((784, 128), (32, 784), (128,)), "W.T's shape"),
-        (lambda: ((128, 784), (32, 784), (32, 128)), "sums over the batch"),
-    ],
-    "linear_backward": [
-        (lambda: _linear_class("W transposed"), "grad.T @ x"),
-        (lambda: _linear_class("b not summed"), "grad.sum(0)"),
-        (lambda: _linear_class("b mean"), "the sum"),
-    ],
-    "cross_entropy_grad": [
-        (lambda: _ce_grad_sum, "divide by the batch size"),
-        (lambda: _ce_grad_flipped, "sign"),
-        (lambda: _ce_grad_with_backward, "without backward()"),
-    ],
-}
+    mine = logits.detach().requires_grad_()
+    ag.nn.functional.cross_entropy(mine, targets).backward()
+    return mine.grad
+
+
+EXERCISES = declare(
+    Exercise(
+        name="gradient_shapes",
+        hint="set answer = (shape of W.grad, shape of x.grad, shape of b.grad), three tuples "
+             "such as ((1, 2), (3, 4), (5,)).",
+        check=_check_gradient_shapes,
+        explanation="Each gradient has its own tensor's shape. The batch size 32 disappears "
+                    "from `W.grad` and `b.grad`, because $G^\\top x$ and "
+                    "$\\sum_{\\text{batch}} G$ sum over it:",
+        solution="""
+answer = ((128, 784),   # W.grad: W's shape (out, in)
+          (32, 784),    # x.grad: x's shape (batch, in)
+          (128,))       # b.grad: b's shape (out,)
+""",
+        mistakes=[
+            Mistake("answer = ((784, 128), (32, 784), (128,))", says="W.T's shape"),
+            Mistake("answer = ((128, 784), (32, 784), (32, 128))", says="sums over the batch"),
+            Mistake("answer = ((128, 784), (32, 128), (128,))", says="x's shape (32, 784)"),
+        ],
+    ),
+    Exercise(
+        name="linear_backward",
+        hint="write the backward of `class MyLinear(ag.autograd.Function)`: return (dL/dx, "
+             "dL/dW, dL/db) from grad and ctx.saved_tensors, then "
+             "check_linear_backward(MyLinear).",
+        check=_check_linear_backward,
+        argument="MyLinear",
+        explanation="`grad` is $G = \\partial L/\\partial y$, shape (B, out); each gradient is "
+                    "the one product with its tensor's shape:",
+        solution="""
+class MyLinear(ag.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, W, b):
+        ctx.save_for_backward(x, W)
+        return x @ W.T + b
+
+    @staticmethod
+    def backward(ctx, grad):                       # grad is dL/dy, shape (B, out)
+        x, W = ctx.saved_tensors
+        return grad @ W, grad.T @ x, grad.sum(0)   # (B, in), (out, in), (out,)
+""",
+        mistakes=[
+            Mistake(lambda: _linear_class("W transposed"), says="grad.T @ x"),
+            Mistake(lambda: _linear_class("b not summed"), says="grad.sum(0)"),
+            Mistake(lambda: _linear_class("b mean"), says="the sum"),
+        ],
+    ),
+    Exercise(
+        name="cross_entropy_grad",
+        hint="write ce_grad(logits, targets) returning dL/dlogits of the mean cross-entropy by "
+             "the formula (no backward()), then check_cross_entropy_grad(ce_grad).",
+        check=_check_cross_entropy_grad,
+        argument="ce_grad",
+        explanation="Probabilities minus the one-hot truth, divided by the batch size because "
+                    "the loss is the batch's mean:",
+        solution="""
+def ce_grad(logits, targets):
+    batch, classes = logits.shape
+    p = ag.softmax(logits, dim=1)
+    y = ag.tensor(np.eye(classes)[targets.numpy()], dtype=logits.dtype)   # one-hot rows
+    return (p - y) / batch
+""",
+        mistakes=[
+            Mistake(lambda: _ce_grad_sum, says="divide by the batch size"),
+            Mistake(lambda: _ce_grad_flipped, says="sign"),
+            Mistake(lambda: _ce_grad_with_backward, says="without backward()"),
+            Mistake(lambda: _ce_grad_asks_the_engine, says="without backward()"),
+        ],
+    ),
+    into=globals(),
+)

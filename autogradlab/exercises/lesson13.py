@@ -1,5 +1,8 @@
 """Lesson 13 (Gradients of gradients): second derivatives and Hessian-vector products.
 
+Each exercise is declared once (see :mod:`autogradlab.exercises._exercise`): hint, check, worked
+solution and known mistakes.
+
 * ``check_second_derivative(second_derivative)``: ``second_derivative(f, x)`` returns f''(x) for a
   scalar tensor ``x``, by differentiating twice with the engine (``create_graph=True``). Checked on
   functions and points the learner has not seen, exactly (float64), so finite differences, which
@@ -17,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ._check import Wrong, exercise, is_tensor
+from ._check import Wrong, is_tensor
+from ._exercise import Exercise, Mistake, declare
 from ._learner_code import call
 
 
@@ -64,9 +68,7 @@ _FUNCTIONS: list[tuple[str, Callable[[Any], Any], Callable[[float], float],
 _POINTS = (0.7, -1.3, 2.1)
 
 
-@exercise("write second_derivative(f, x): ag.grad(f(x), x, create_graph=True), then ag.grad of "
-          "that gradient; then check_second_derivative(second_derivative).")
-def check_second_derivative(answer: Any) -> str:
+def _check_second_derivative(answer: Any) -> str:
     import autogradlab as ag
 
     for text, f, first, second in _FUNCTIONS:
@@ -153,9 +155,7 @@ def _vector(value: Any, n: int) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
-@exercise("write hvp(f, w, v): g = ag.grad(f(w), w, create_graph=True), then the gradient of "
-          "(g * v).sum() with respect to w; then check_hvp(hvp).")
-def check_hvp(answer: Any) -> str:
+def _check_hvp(answer: Any) -> str:
     import autogradlab as ag
 
     for n, seed in ((3, 0), (40, 1)):
@@ -258,21 +258,46 @@ def _hvp_gradient(f: Any, w: Any, v: Any) -> Any:
     return g
 
 
-SOLUTIONS = {
-    "second_derivative": lambda: _second_derivative,
-    "hvp": lambda: _hvp,
-}
-
-WRONG_ANSWERS = {
-    "second_derivative": [
-        (lambda: _second_without_create_graph, "create_graph=True"),
-        (lambda: _first_derivative, "first derivative"),
-        (lambda: _finite_differences, "finite differences"),
-    ],
-    "hvp": [
-        (lambda: _hvp_by_rows, "row by row"),
-        (lambda: _hvp_ones, "vector of ones"),
-        (lambda: _hvp_gradient, "the gradient of f"),
-    ],
-}
-
+EXERCISES = declare(
+    Exercise(
+        name="second_derivative",
+        hint="write second_derivative(f, x): ag.grad(f(x), x, create_graph=True), then ag.grad "
+             "of that gradient; then check_second_derivative(second_derivative).",
+        check=_check_second_derivative,
+        argument="second_derivative",
+        explanation="Differentiate once with the backward pass recorded, then differentiate "
+                    "the result:",
+        solution="""
+def second_derivative(f, x):
+    (g,) = ag.grad(f(x), x, create_graph=True)   # f'(x), recorded
+    (h,) = ag.grad(g, x)                         # its derivative
+    return h
+""",
+        mistakes=[
+            Mistake(lambda: _second_without_create_graph, says="create_graph=True"),
+            Mistake(lambda: _first_derivative, says="first derivative"),
+            Mistake(lambda: _finite_differences, says="finite differences"),
+        ],
+    ),
+    Exercise(
+        name="hvp",
+        hint="write hvp(f, w, v): g = ag.grad(f(w), w, create_graph=True), then the gradient of "
+             "(g * v).sum() with respect to w; then check_hvp(hvp).",
+        check=_check_hvp,
+        argument="hvp",
+        explanation="Two backward passes: the gradient with its history, then the gradient of "
+                    "its dot product with $v$, $\\nabla_w(g^\\top v) = Hv$:",
+        solution="""
+def hvp(f, w, v):
+    (g,) = ag.grad(f(w), w, create_graph=True)   # backward pass 1: the gradient, with history
+    (hv,) = ag.grad((g * v).sum(), w)            # backward pass 2: d(g . v)/dw = H v
+    return hv
+""",
+        mistakes=[
+            Mistake(lambda: _hvp_by_rows, says="row by row"),
+            Mistake(lambda: _hvp_ones, says="vector of ones"),
+            Mistake(lambda: _hvp_gradient, says="the gradient of f"),
+        ],
+    ),
+    into=globals(),
+)
