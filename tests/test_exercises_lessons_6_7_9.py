@@ -1,8 +1,9 @@
-"""Exercise checks of lessons 06 and 07 beyond the generic ones in test_exercises.py.
+"""Exercise checks of lesson 07 beyond the generic ones in test_exercises.py.
 
-Those lessons ask for functions (``sgd_step``, ``accuracy``): the placeholder raises
-``NotImplementedError`` and must count as "not answered yet", and an error inside the learner's
-function must be reported as theirs. (Lesson 9's checks are tested in tests/test_lesson_09.py.)
+It asks for a function (``accuracy``): the placeholder raises ``NotImplementedError`` and must
+count as "not answered yet", and an error inside the learner's function must be reported as
+theirs. (Lesson 6's checks are tested in tests/test_lesson_06.py, lesson 9's in
+tests/test_lesson_09.py.)
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 import pytest
 
 import autogradlab as ag
-from autogradlab.exercises import lesson06, lesson07
+from autogradlab.exercises import lesson07
 
 FUNCTION_CHECKS = [
-    (lesson06.check_sgd_step, "sgd_step"),
     (lesson07.check_accuracy, "accuracy"),
 ]
 
@@ -36,30 +36,6 @@ def test_an_error_in_the_learners_function_is_reported_as_theirs(check, name, ca
     assert check(broken) is False
     out = capsys.readouterr().out
     assert f"{name}(...) raised ZeroDivisionError" in out
-
-
-@pytest.mark.parametrize("lr", [0.15, 0.3, 0.5, 0.9])
-def test_learning_rates_that_work_are_accepted(lr, capsys):
-    assert lesson06.check_learning_rate(lr) is True
-    capsys.readouterr()
-
-
-def test_sgd_step_under_no_grad_is_accepted(capsys):
-    def sgd_step(params, lr):
-        with ag.no_grad():
-            for p in params:
-                p -= lr * p.grad
-                p.grad.zero_()
-
-    assert lesson06.check_sgd_step(sgd_step) is True
-    capsys.readouterr()
-
-
-def test_hand_gradient_matches_autograd():
-    w = ag.tensor(lesson06.HAND_W, requires_grad=True)
-    b = ag.tensor(lesson06.HAND_B, requires_grad=True)
-    ((w * lesson06.HAND_X + b - lesson06.HAND_TARGET) ** 2).backward()
-    assert (w.grad.item(), b.grad.item()) == lesson06.SOLUTIONS["hand_gradient"]()
 
 
 def test_parameter_count_matches_the_model():
