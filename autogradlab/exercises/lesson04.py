@@ -165,12 +165,9 @@ def _check_grad_a_formula(answer: Any) -> str:
 
 
 FORMULA_GRAPH = """
-ag.manual_seed(0)
-a  = ag.randn((5, 5), requires_grad=True)
-x1 = ag.randn((5, 5), requires_grad=True)
-x2 = ag.randn((5, 5), requires_grad=True)
-x3 = ag.randn((5, 5), requires_grad=True)
-x4 = ag.randn((5, 5), requires_grad=True)
+rng = np.random.default_rng(0)
+a, x1, x2, x3, x4 = (ag.tensor(rng.standard_normal((5, 5)).astype(np.float32), requires_grad=True)
+                     for _ in range(5))
 """
 
 EXERCISES = declare(
