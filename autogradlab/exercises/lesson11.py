@@ -1,5 +1,9 @@
 """Lesson 11 (Build your own engine): the learner's scalar ``Value`` class, checked piece by piece.
 
+Each exercise is declared once (see :mod:`autogradlab.exercises._exercise`): hint, check, worked
+solution and known mistakes. The notebook passes the learner's code itself
+(``check_operations(Value)``), so each exercise's ``argument`` names it.
+
 * ``check_operations(Value)``: ``*``, ``tanh`` and ``**`` (a number exponent) of the learner's
   class: each result's value, inputs and ``_backward`` (upstream gradient x local derivative,
   added with ``+=``) against autogradlab, then random expressions made of them.
@@ -10,20 +14,19 @@
   the leaves' gradients against autogradlab.
 
 :func:`engine_for_the_rest` picks the class the rest of the lesson runs on: the learner's when it
-passes the three checks, the worked one until then.
+passes the three checks (:meth:`Exercise.judge`), the worked one until then.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._check import NotAnswered, Wrong, exercise
+from ._check import NotAnswered, Wrong
+from ._exercise import Exercise, Mistake, declare
 from ._learner_code import call
 
 # -- the worked engine ---------------------------------------------------------------------------
@@ -310,8 +313,7 @@ def _check_one(answer: type, kind: str, a_value: float, b_value: float | int) ->
                     f"gradient {upstream}); autogradlab sends {w:.6g}.")
 
 
-@exercise(_HINT_OPS)
-def check_operations(answer: Any) -> str:
+def _check_operations(answer: Any) -> str:
     _require_class(answer)
     rng = np.random.default_rng(11)
     for _ in range(3):
@@ -348,8 +350,7 @@ _HINT_SORT = ("write topological_sort(root): a list of every node behind root, e
               "inputs (_prev), each exactly once, then check_topological_sort(topological_sort).")
 
 
-@exercise(_HINT_SORT)
-def check_topological_sort(answer: Any) -> str:
+def _check_topological_sort(answer: Any) -> str:
     value_class = _worked_value_class()
     for seed in range(6):
         program = _random_program(200 + seed, steps=8)
@@ -421,8 +422,7 @@ def _counting_class() -> tuple[type, list[Any]]:
     return Value, calls
 
 
-@exercise(_HINT_BACKPROP)
-def check_backprop(answer: Any) -> str:
+def _check_backprop(answer: Any) -> str:
     for seed in range(5):
         program = _random_program(300 + seed, steps=8)
         value_class, calls = _counting_class()
@@ -478,12 +478,9 @@ def worked_value() -> type:
 def engine_for_the_rest(value_class: Any, topological_sort: Any, backprop: Any) -> type:
     """The learner's class when the three checks pass (its ``backward()`` then runs their
     ``backprop``), else the worked ``Value``; prints one line saying which."""
-    results = []
-    for check, answer in ((check_operations, value_class),
-                          (check_topological_sort, topological_sort), (check_backprop, backprop)):
-        with contextlib.redirect_stdout(io.StringIO()):
-            results.append(check(answer))
-    if all(results):
+    answers = {"operations": value_class, "topological_sort": topological_sort,
+               "backprop": backprop}
+    if all(EXERCISES[name].judge(answer)[0] for name, answer in answers.items()):
         print("Your engine passes the three checks: the rest of the lesson runs on your Value.")
         return value_class
     print("Your engine is not finished yet, so the rest of the lesson runs on the worked "
@@ -521,25 +518,141 @@ def _backprop_forward_order(root: Any) -> None:
         node._backward()
 
 
-SOLUTIONS = {
-    "operations": worked_value,
-    "topological_sort": lambda: _worked_topological_sort,
-    "backprop": lambda: _worked_backprop,
-}
+TOPOLOGICAL_SORT = """
+def topological_sort(root):
+    order, visited = [], set()
 
-WRONG_ANSWERS = {
-    "operations": [
-        (lambda: _worked_value_class("assign"), "+="),
-        (lambda: _worked_value_class("tanh of input"), "1 - t**2"),
-        (lambda: _worked_value_class("pow without k"), "factor k"),
-        (lambda: _worked_value_class()(2.0), "the class itself"),
-    ],
-    "topological_sort": [
-        (lambda: _topological_sort_root_first, "reverse order"),
-        (lambda: _topological_sort_no_visited, "visited"),
-    ],
-    "backprop": [
-        (lambda: _backprop_no_seed, "root.grad = 1.0"),
-        (lambda: _backprop_forward_order, "reversed"),
-    ],
-}
+    def visit(node):
+        if node in visited:
+            return
+        visited.add(node)
+        for child in node._prev:
+            visit(child)        # inputs first ...
+        order.append(node)      # ... then the node itself
+
+    visit(root)
+    return order
+"""
+
+EXERCISES = declare(
+    Exercise(
+        name="operations",
+        hint=_HINT_OPS,
+        check=_check_operations,
+        argument="Value",
+        setup="import math",
+        explanation="The three methods, inside the whole class (the rest is as given). Put it "
+                    "in the class cell above, in place of the class there, and run that cell "
+                    "again:",
+        solution="""
+class Value:
+    def __init__(self, data, _children=(), _op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self._prev = tuple(_children)
+        self._op = _op
+        self._backward = lambda: None
+
+    def __repr__(self):
+        return f"Value(data={self.data:.4g}, grad={self.grad:.4g})"
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad     # d(ab)/da = b
+            other.grad += self.data * out.grad     # d(ab)/db = a
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, k):
+        out = Value(self.data ** k, (self,), f"**{k}")
+
+        def _backward():
+            self.grad += k * self.data ** (k - 1) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t * t) * out.grad    # uses the output t, computed once
+
+        out._backward = _backward
+        return out
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def backward(self):
+        backprop(self)
+""",
+        mistakes=[
+            Mistake(lambda: _worked_value_class("assign"), says="+="),
+            Mistake(lambda: _worked_value_class("tanh of input"), says="1 - t**2"),
+            Mistake(lambda: _worked_value_class("pow without k"), says="factor k"),
+            Mistake(lambda: _worked_value_class()(2.0), says="the class itself"),
+        ],
+    ),
+    Exercise(
+        name="topological_sort",
+        hint=_HINT_SORT,
+        check=_check_topological_sort,
+        argument="topological_sort",
+        explanation="Depth first: place a node's inputs, then the node; a set of visited nodes "
+                    "places a shared node once. (A very deep graph would need more recursion "
+                    "than Python allows; autogradlab's own engine does the same walk with an "
+                    "explicit stack.)",
+        solution=TOPOLOGICAL_SORT,
+        mistakes=[
+            Mistake(lambda: _topological_sort_root_first, says="reverse order"),
+            Mistake(lambda: _topological_sort_no_visited, says="visited"),
+        ],
+    ),
+    Exercise(
+        name="backprop",
+        hint=_HINT_BACKPROP,
+        check=_check_backprop,
+        argument="backprop",
+        setup=TOPOLOGICAL_SORT,
+        explanation="Seed the output, then every node's own `_backward`, outputs first. Like "
+                    "PyTorch, this adds into `grad` (lesson 5's accumulation): calling it twice "
+                    "without resetting the gradients to 0 gives twice the gradients.",
+        solution="""
+def backprop(root):
+    root.grad = 1.0                              # dL/dL = 1
+    for node in reversed(topological_sort(root)):
+        node._backward()                         # each node sends its share to its inputs
+""",
+        mistakes=[
+            Mistake(lambda: _backprop_no_seed, says="root.grad = 1.0"),
+            Mistake(lambda: _backprop_forward_order, says="reversed"),
+        ],
+    ),
+    into=globals(),
+)
