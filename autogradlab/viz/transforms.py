@@ -9,6 +9,8 @@ the same fields, so the drawing, the steps and the frames work on it unchanged:
   gradient** (several scalar outputs, such as a layer of scalar neurons, become one vector), so it
   is never an empty box. The engine's backward events are kept between groups (those inside a
   group are folded away), in the engine's order.
+* :func:`by_steps`: one group per time step of an unrolled loop (`h1`, `h2`, ...), for
+  :func:`fold`.
 * :func:`neighbourhood`: the nodes at most ``depth`` edges away from one node.
 * :func:`reduce`: what a view does by itself: fold or cut a graph above ``max_nodes`` nodes, and
   a sentence saying what it did and what to call to see more.
@@ -105,6 +107,31 @@ def by_columns(graph: Graph, bands: int, open_groups: Collection[str] = ()) -> d
             bands_used = {group.get(s) for s in g.successors(node)}
             if len(bands_used) == 1 and None not in bands_used:
                 group[node] = bands_used.pop()
+    return group
+
+
+def by_steps(graph: Graph | nx.DiGraph, ends: Iterable[object]) -> dict[str, str]:
+    """``{node: group}`` for a loop unrolled in time (a recurrent cell): one group per step.
+
+    ``ends`` are the last node of each step in order (names such as ``"h1", "h2"``, or the
+    tensors themselves). Step ``k`` holds the operations that ``ends[k]`` needs and that no
+    earlier step made; the group is named after its end, so ``fold`` shows ``h0 -> h1 -> h2``
+    with each box holding that hidden state's value and gradient. Leaves (the shared weights,
+    the inputs, the first state) and what comes after the last step (the loss) stay on their
+    own, so the weights' edges to every step stay visible.
+    """
+    graph = as_graph(graph)
+    g = graph.nx
+    names = [node_of(graph, end) if not isinstance(end, str) else end for end in ends]
+    for name in names:
+        if name not in g:
+            raise KeyError(f"no node named {name!r} in the graph; its nodes are "
+                           f"{listed(list(g), 12)}")
+    group: dict[str, str] = {}
+    for name in names:
+        for node in [*nx.ancestors(g, name), name]:
+            if node not in group and g.in_degree(node) > 0:
+                group[node] = name
     return group
 
 
