@@ -21,8 +21,14 @@ of the output with the gradient the engine computed::
 
     a + 0.01 → L changes by -0.02; ΔL/Δa = -2.0; the engine's dL/da = -2.0
 
+After a move, the nodes whose values changed are ringed in the picture and listed in the
+readout (``explorer.changed``): a change flows forward, along the edges, to everything computed
+from the input that moved, and nowhere else.
+
 For tests and lessons: ``explorer.values`` and ``explorer.grads`` (dicts of floats),
-``explorer.set(a=3.0)`` (the same path as a slider move) and ``explorer.frame`` (the image).
+``explorer.node_values`` (node name -> float, for the graph's one-number nodes),
+``explorer.changed``, ``explorer.set(a=3.0)`` (the same path as a slider move) and
+``explorer.frame`` (the image).
 Sliders run Python, so exploring needs a running kernel.
 """
 
@@ -116,7 +122,9 @@ class Explorer(widgets.VBox):
     Parts: ``sliders`` (slider name -> ``FloatSlider``), ``frame`` (``widgets.Image``),
     ``readout`` (``widgets.HTML``). State after the latest run: ``values`` and ``grads`` (slider
     name -> float), ``output`` (the output's value), ``nudges`` (slider name -> :class:`Nudge`),
-    ``graph`` (the traced graph).
+    ``graph`` (the traced graph), ``node_values`` (node name -> float, nodes holding one number)
+    and ``changed`` (the computed nodes whose values differ from the run before, in forward
+    order; empty after the first run or when the graph changed shape).
     """
 
     def __init__(
@@ -153,6 +161,8 @@ class Explorer(widgets.VBox):
         self._quiet = False
         self._renderer: SnapshotRenderer | None = None
         self.graph: Graph | None = None
+        self.node_values: dict[str, float] = {}
+        self.changed: list[str] = []
         controls = widgets.VBox(list(self.sliders.values()),
                                 layout=widgets.Layout(min_width="330px"))
         super().__init__([widgets.HBox([controls, self.readout]), self.frame])
@@ -225,7 +235,12 @@ class Explorer(widgets.VBox):
         _check_output(output)
         output.backward()  # the engine's backward pass: every gradient shown comes from here
         names = {k: v for k, v in local_names.items() if isinstance(v, Tensor)}
+        before, old_graph = self.node_values, self.graph
         self.graph = trace(output, names={**names, **tensors})
+        self.node_values = _one_number_values(self.graph)
+        same = old_graph is not None and same_shape(old_graph, self.graph)
+        self.changed = [n for n in self.graph.forward_order if same and n in before
+                        and n in self.node_values and self.node_values[n] != before[n]]
         self.output = float(output.item())
         self.values = {k: s.value for k, s in self.sliders.items()}
         self.grads = {}
@@ -259,13 +274,18 @@ class Explorer(widgets.VBox):
                  if graph.node(n)["grad"] is not None}
         where = f"{moved} = {number(self.values[moved])}: " if moved else ""
         heading = f"{where}{graph.output} = {number(self.output)}, gradients from backward()"
-        rings = [moved.split("[")[0]] if moved else []
+        if moved and self.changed:
+            heading += "; ringed: what changed"
+        rings = ([moved.split("[")[0]] if moved else []) + self.changed
         return self._renderer.snapshot(values, grads, badge="EXPLORE", heading=heading,
                                        color=COLORS["forward"], rings=rings)
 
     def _explain(self, moved: str | None) -> str:
         out = self.graph.output if self.graph is not None else "L"
         lines = [f"<b>{html.escape(out)} = {number(self.output)}</b>"]
+        if moved and self.changed:
+            lines.append(f"<span style='color:{COLORS['forward']}'>{html.escape(moved)} moved; "
+                         f"values that changed: {html.escape(', '.join(self.changed))}</span>")
         for key, nudge in self.nudges.items():
             gradient = html.escape(words.grad_text(out, key, self.grads[key]))
             text = html.escape(nudge.text(out))
@@ -286,6 +306,16 @@ class Explorer(widgets.VBox):
         inputs = ", ".join(f"{k}={number(v)}" for k, v in self.values.items())
         out = self.graph.output if self.graph is not None else "output"
         return f"Explorer({inputs}: {out} = {number(self.output)})"
+
+
+def _one_number_values(graph: Graph) -> dict[str, float]:
+    """Node name -> value for the nodes of ``graph`` that hold one number."""
+    found = {}
+    for name in graph.nx.nodes:
+        value = graph.node(name).get("value")
+        if value is not None and np.size(value) == 1:
+            found[name] = float(np.ravel(np.asarray(value))[0])
+    return found
 
 
 def _clean(x: float) -> float:
