@@ -119,6 +119,8 @@ def test_the_explorer_of_four_steps_agrees_with_the_cell():
     assert explorer.grads["h0"] == pytest.approx(ns["h0"].grad.item(), rel=1e-5)
     explorer.set(w=3.0)  # saturated tanh: almost nothing reaches h0
     assert abs(explorer.grads["h0"]) < 1e-5
+    explorer.set(w=-2.9)  # alternating signs keep the states where tanh is steep: it explodes
+    assert explorer.grads["h0"] == pytest.approx(31.74, rel=1e-3)
 
 
 def test_the_graph_grows_with_the_data():
