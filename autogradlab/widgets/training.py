@@ -114,6 +114,20 @@ def _moved(before: np.ndarray, after: np.ndarray) -> str:
     return f"norm {number(_norm(before))}→{number(_norm(after))}"
 
 
+def _update_rule(optimizer: Any) -> str:
+    """The optimizer's update in a few words, for the step frame's caption."""
+    name = type(optimizer).__name__
+    groups = getattr(optimizer, "param_groups", [{}])
+    if name == "Adam":
+        return ("Adam: p = p - lr × m̂ / (√v̂ + eps), with m̂ and v̂ the bias-corrected running "
+                "averages of p.grad and p.grad²")
+    if name == "SGD" and not any(g.get("momentum") for g in groups):
+        return "SGD: p = p - lr × p.grad"
+    if name == "SGD":
+        return "SGD with momentum: p = p - lr × (a running sum of the gradients)"
+    return f"{name}'s update rule"
+
+
 class TrainingPlayer(GraphPlayer):
     """Frames of a few training steps on one graph, with Play, a slider and captions.
 
@@ -200,7 +214,7 @@ class TrainingPlayer(GraphPlayer):
             values_now=new, changed={n: _moved(before[n], new[n]) for n in params},
             title=f"step {k}: optimizer.step() moves every parameter",
             caption=(f"Training step {k}, optimizer.step(): every parameter moves a little "
-                     f"against its gradient (p = p - lr × p.grad for SGD). {changes}."),
+                     f"against its gradient ({_update_rule(optimizer)}). {changes}."),
         )
         if self.zero_grad:
             optimizer.zero_grad()  # the engine reports GradientsCleared
