@@ -1,17 +1,16 @@
-"""Self-checks for lesson 09, GPUs.
+"""Lesson 9 (Training on a GPU): where each tensor lives, and the device idiom as a function.
 
-Each ``check_<name>(answer)`` prints what is right or wrong about ``answer`` and returns True or
-False; it never raises. ``SOLUTIONS[name]()`` returns the worked answer; ``WRONG_ANSWERS`` lists
-typical mistakes and the words the check says about each. Both checks give the same verdict on a
-machine without a GPU: they reason about devices, they do not need one.
+Each exercise is declared once (see :mod:`autogradlab.exercises._exercise`): hint, check, worked
+solution and known mistakes. Both checks give the same verdict on a machine without a GPU: they
+reason about devices, they do not need one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from ._check import Wrong, exercise
+from ._check import NotAnswered, Wrong
+from ._exercise import Exercise, Mistake, declare
 from ._learner_code import call
 
 #: exercise 1: where each thing lives after the lesson's code (model.to("cuda"), Xg = X.to(...))
@@ -33,20 +32,9 @@ _SPELLINGS = {"cpu": "cpu", "host": "cpu", "cuda": "cuda", "gpu": "cuda", "cuda:
 # --------------------------------------------------------------------------------------------
 
 
-def _where() -> dict[str, str]:
-    return {key: device for key, (device, _) in WHERE.items()}
-
-
-def check_where_it_lives(answer: Any) -> bool:
-    """``answer`` maps each letter a-f to "cpu" or "cuda"."""
-    if isinstance(answer, dict) and all(value is None for value in answer.values()):
-        answer = None  # the placeholder: every letter still None
-    return _check_where(answer)
-
-
-@exercise('fill in answer = {"a": "cpu" or "cuda", ...} for the letters a to f, then run the '
-          'cell again.')
 def _check_where(answer: Any) -> str:
+    if isinstance(answer, dict) and answer and all(v is None for v in answer.values()):
+        raise NotAnswered  # the placeholder: every letter still None
     if not isinstance(answer, dict):
         raise Wrong(f'expected a dict like {{"a": "cuda", "b": "cpu", ...}}, got a '
                     f'{type(answer).__name__}.')
@@ -67,20 +55,28 @@ def _check_where(answer: Any) -> str:
             "GPU; a tensor's .to() makes a copy; .item() and .numpy() copy back to the host.")
 
 
+WHERE_SOLUTION = """
+answer = {
+    "a": "cuda",  # Module.to moved the parameters
+    "b": "cuda",  # a gradient lives with its tensor
+    "c": "cpu",   # Tensor.to made a copy (Xg); X did not move
+    "d": "cuda",  # computed from GPU tensors
+    "e": "cpu",   # a Python float
+    "f": "cpu",   # a NumPy array
+}
+"""
+
+
+def _where(**changes: str) -> dict[str, str]:
+    return {**{key: device for key, (device, _) in WHERE.items()}, **changes}
+
+
 # --------------------------------------------------------------------------------------------
 # Exercise 2: the device-choosing idiom, as a function
 # --------------------------------------------------------------------------------------------
 
 
-def _pick_device() -> str:
-    import autogradlab as ag
-
-    return "cuda" if ag.cuda.is_available() else "cpu"
-
-
-@exercise("write the body of pick_device() in place of `raise NotImplementedError`, "
-                   "then run the cell again.")
-def check_pick_device(pick_device: Any) -> str:
+def _check_pick_device(pick_device: Any) -> str:
     """``pick_device()`` must return "cuda" when a GPU can be used and "cpu" otherwise.
 
     The check plays both kinds of machine by swapping ``ag.cuda.is_available`` for a moment.
@@ -108,21 +104,40 @@ def check_pick_device(pick_device: Any) -> str:
             'both kinds of machine.')
 
 
-SOLUTIONS: dict[str, Callable[[], Any]] = {
-    "where_it_lives": _where,
-    "pick_device": lambda: _pick_device,
-}
+EXERCISES = declare(
+    Exercise(
+        name="where_it_lives",
+        hint='fill in answer = {"a": "cpu" or "cuda", ...} for the letters a to f, then run the '
+             'cell again.',
+        check=_check_where,
+        solution=WHERE_SOLUTION,
+        mistakes=[
+            Mistake(lambda: _where(c="cuda"), says="returns a COPY"),
+            Mistake(lambda: _where(b="cpu"), says="device of its tensor"),
+            Mistake(lambda: _where(e="cuda"), says="host memory"),
+            Mistake(lambda: {"a": "cuda"}, says="not answered yet"),
+        ],
+    ),
+    Exercise(
+        name="pick_device",
+        hint="write the body of pick_device() in place of `raise NotImplementedError`, then run "
+             "the cell again.",
+        check=_check_pick_device,
+        solution="""
+def pick_device():
+    return "cuda" if ag.cuda.is_available() else "cpu"
 
-
-WRONG_ANSWERS: dict[str, list[tuple[Callable[[], Any], str]]] = {
-    "where_it_lives": [
-        (lambda: {**_where(), "c": "cuda"}, "returns a COPY"),
-        (lambda: {**_where(), "b": "cpu"}, "device of its tensor"),
-        (lambda: {**_where(), "e": "cuda"}, "host memory"),
-        (lambda: {"a": "cuda"}, "not answered yet"),
-    ],
-    "pick_device": [
-        (lambda: (lambda: "cuda"), "without a GPU"),
-        (lambda: (lambda: "cpu"), "with a usable GPU"),
-    ],
-}
+answer = pick_device
+""",
+        mistakes=[
+            Mistake('def pick_device():\n    return "cuda"\n\nanswer = pick_device',
+                    says="without a GPU"),
+            Mistake('def pick_device():\n    return "cpu"\n\nanswer = pick_device',
+                    says="with a usable GPU"),
+            Mistake('gpu = ag.cuda.is_available()\n\ndef pick_device():\n'
+                    '    return "cuda" if gpu else "cpu"\n\nanswer = pick_device',
+                    says="each time the function runs"),
+        ],
+    ),
+    into=globals(),
+)
