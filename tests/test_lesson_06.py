@@ -152,3 +152,35 @@ def test_pytorch_twins_say_one_line_without_torch(nb, monkeypatch):
     for twin in _twins(nb):
         lines = _run(twin.source).strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("PyTorch is not installed here"), lines
+
+
+# -- the worked solutions, run in place ------------------------------------------------------------
+
+SOLUTION_CODE = re.compile(r"<details>.*?```python\n(.*?)```.*?</details>", re.S)
+
+
+def test_worked_solutions_pass_when_run_in_the_lesson(nb, monkeypatch):
+    """Each worked solution, run where it appears after the lesson's cells so far (skipping the
+    twins), prints its check's "✓ Correct", and the rest of the lesson still runs after it."""
+    import contextlib
+    import io
+
+    pytest.importorskip("matplotlib").use("agg")
+    monkeypatch.chdir(LESSON.parent)
+    namespace: dict = {"__name__": "__main__"}
+    solved = 0
+    for index, cell in enumerate(nb.cells):
+        sources = []
+        if cell.cell_type == "code" and "pytorch" not in cell.metadata.get("tags", []):
+            sources = [cell.source]
+        elif cell.cell_type == "markdown":
+            sources = SOLUTION_CODE.findall(cell.source)
+        for source in sources:
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                exec(compile(source, f"{LESSON.name}[{index}]", "exec"), namespace)
+            if cell.cell_type == "markdown":
+                last = (out.getvalue().strip().splitlines() or [""])[-1]
+                assert last.startswith("✓ Correct"), f"cell {index}: {last!r}"
+                solved += 1
+    assert solved == len(EXERCISES)
