@@ -1,10 +1,16 @@
-"""Lesson 3 (The forward pass): values by hand, the order nodes are created, a forward function."""
+"""Lesson 3 (The forward pass): values by hand, where a change flows, the order nodes are
+created, and the forward pass as a function.
+
+Each exercise is declared once (see :mod:`autogradlab.exercises._exercise`): hint, check, worked
+solution and known mistakes.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._check import Wrong, as_number, close, exercise, grad_fn_name, is_tensor
+from ._check import Wrong, as_number, close, grad_fn_name, is_tensor
+from ._exercise import Exercise, Mistake, declare
 from ._learner_code import call
 
 # -- Exercise 1: the forward pass by hand ------------------------------------------------------
@@ -27,8 +33,7 @@ def _forward_by_hand(a: float, w1: float, w2: float, w3: float, w4: float) -> di
     return {"b": b, "c": c, "d": d, "L": 10 - d}
 
 
-@exercise("set `answer = {'b': ..., 'c': ..., 'd': ..., 'L': ...}` with the values you worked out.")
-def check_forward_values(answer: Any) -> str:
+def _check_forward_values(answer: Any) -> str:
     if not isinstance(answer, dict):
         raise Wrong(f"your answer is a {type(answer).__name__}; write a dict such as "
                     "{'b': 2.0, 'c': ..., 'd': ..., 'L': ...}.")
@@ -36,6 +41,11 @@ def check_forward_values(answer: Any) -> str:
     missing = [name for name in expected if name not in answer]
     if missing:
         raise Wrong(f"the dict has no value for {', '.join(missing)}; it needs b, c, d and L.")
+    tensors = [name for name in expected if is_tensor(answer[name])]
+    if tensors:
+        raise Wrong(f"your {tensors[0]} is a tensor, so the engine computed it. This exercise "
+                    "asks for the forward pass by hand: work each value out from the ones "
+                    "before it and type the numbers, e.g. {'b': 2.0, ...}.")
     wrong = [name for name, value in expected.items()
              if not close(as_number(answer[name], f"your {name}"), value, 1e-6)]
     if wrong:
@@ -48,7 +58,44 @@ def check_forward_values(answer: Any) -> str:
             "needed the values of the nodes to its left.")
 
 
-# -- Exercise 2: the order in which the engine creates nodes -----------------------------------
+# -- Exercise 2: where does a change flow? -------------------------------------------------------
+
+#: w2 feeds c = w2 * a; c feeds w4 * c (named mul2 in the explorer), which feeds d, then L
+DOWNSTREAM_OF_W2 = {"c", "d", "L"}
+ALSO_DOWNSTREAM = {"mul2"}  # the hidden product w4 * c: fine to list, not required
+NAMED_NODES = {"b", "c", "d", "L"}
+
+
+def _check_what_changes(answer: Any) -> str:
+    if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
+        raise Wrong(f"your answer is a {type(answer).__name__}; give a set of node names, "
+                    'e.g. {"b", "d"}.')
+    names = {str(name).strip() for name in answer}
+    if "w2" in names:
+        raise Wrong("w2 is the input you moved, not a node computed from it: list only the "
+                    "nodes (among b, c, d and L) whose values the move changes.")
+    unknown = names - NAMED_NODES - ALSO_DOWNSTREAM
+    if unknown:
+        raise Wrong(f"{sorted(unknown)[0]!r} is not one of the nodes b, c, d, L of this graph.")
+    if "b" in names:
+        raise Wrong("b = w1 * a does not use w2, so it keeps its value: a change only flows "
+                    "along edges that start at w2.")
+    missing = DOWNSTREAM_OF_W2 - names
+    if missing == {"c", "d", "L"}:
+        raise Wrong("w2 is used by c = w2 * a, so c changes first, and everything computed from "
+                    "c after it.")
+    if "c" in missing:
+        raise Wrong("c = w2 * a is the node that uses w2 directly: it changes first.")
+    if "d" in missing:
+        raise Wrong("d = w3 * b + w4 * c uses c, so when c changes, d changes too.")
+    if "L" in missing:
+        raise Wrong("L = 10 - d uses d: a change flows all the way to the output.")
+    return ("w2 moves c (c = w2 * a), c moves w4 * c and so d, and d moves L. b does not use "
+            "w2, so it stays: a change flows forward along the edges, to everything computed "
+            "from it and nothing else.")
+
+
+# -- Exercise 3: the order in which the engine creates nodes -----------------------------------
 
 _EXPECTED_ORDER = ["MulBackward0", "AddBackward0", "TanhBackward0", "SumBackward0"]
 
@@ -61,9 +108,7 @@ def _short(name: Any) -> str:
     return {"*": "mul", "+": "add"}.get(text, text)
 
 
-@exercise("set `answer` to a list of grad_fn names such as ['MulBackward0', ...], first created "
-          "first.")
-def check_creation_order(answer: Any) -> str:
+def _check_creation_order(answer: Any) -> str:
     if isinstance(answer, str) or not isinstance(answer, list | tuple):
         raise Wrong(f"your answer is a {type(answer).__name__}; write a list of names such as "
                     "['MulBackward0', ...].")
@@ -79,10 +124,10 @@ def check_creation_order(answer: Any) -> str:
         if g != e:
             raise Wrong(f"entry {position} ({answer[position]!r}) is not the operation created "
                         "at that point. Read the expression from the inside out.")
-    return ("the graph grows in the order the code runs: " + " -> ".join(_EXPECTED_ORDER) + ".")
+    return "the graph grows in the order the code runs: " + " -> ".join(_EXPECTED_ORDER) + "."
 
 
-# -- Exercise 3: the 5x5 forward pass as a function ---------------------------------------------
+# -- Exercise 4: the 5x5 forward pass as a function ---------------------------------------------
 
 
 def _reference_forward(a: Any, x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
@@ -92,9 +137,7 @@ def _reference_forward(a: Any, x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
     return (10 - d).sum()
 
 
-@exercise("define `def forward(a, x1, x2, x3, x4): ...` returning L, then set "
-                   "`answer = forward`.")
-def check_forward_function(answer: Any) -> str:
+def _check_forward_function(answer: Any) -> str:
     import autogradlab as ag
 
     ag.manual_seed(123)
@@ -119,60 +162,106 @@ def check_forward_function(answer: Any) -> str:
     return "the same lines build the same graph whatever the shapes: here (4, 3) instead of (5, 5)."
 
 
-def _solution_forward_function() -> Any:
-    def forward(a: Any, x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
-        b = x1 * a
-        c = x2 * a
-        d = x3 * b + x4 * c
-        return (10 - d).sum()
+EXERCISES = declare(
+    Exercise(
+        name="forward_values",
+        hint="set `answer = {'b': ..., 'c': ..., 'd': ..., 'L': ...}` with the values you "
+             "worked out.",
+        check=_check_forward_values,
+        explanation="Each value only needs the ones before it "
+                    "($a = 1$, $w_1 = 2$, $w_2 = 3$, $w_3 = -1$, $w_4 = 0.5$):\n\n"
+                    "$$d = w_3 b + w_4 c = (-1)(2) + (0.5)(3) = -0.5, \\qquad "
+                    "L = 10 - d = 10.5$$",
+        solution="""
+b_value = 2.0 * 1.0                        # w1 * a = 2
+c_value = 3.0 * 1.0                        # w2 * a = 3
+d_value = -1.0 * b_value + 0.5 * c_value   # w3 * b + w4 * c = -0.5
+L_value = 10 - d_value                     # 10.5
+answer = {"b": b_value, "c": c_value, "d": d_value, "L": L_value}
+""",
+        mistakes=[
+            Mistake('answer = {"b": 2.0, "c": 3.0, "d": 3.5, "L": 6.5}',
+                    says="d = w3 * b + w4 * c"),
+            Mistake('answer = {"b": 2.0, "c": 3.0, "d": -0.5}', says="no value for L"),
+            Mistake("answer = [2.0, 3.0, -0.5, 10.5]", says="write a dict"),
+            Mistake("""
+a, w1, w2, w3, w4 = (ag.tensor(v) for v in (1.0, 2.0, 3.0, -1.0, 0.5))
+b = w1 * a
+c = w2 * a
+d = w3 * b + w4 * c
+answer = {"b": b, "c": c, "d": d, "L": 10 - d}
+""", says="by hand"),
+        ],
+    ),
+    Exercise(
+        name="what_changes",
+        hint='set `answer` to the set of nodes among b, c, d and L whose values change when w2 '
+             'moves, e.g. {"b", "d"}.',
+        check=_check_what_changes,
+        explanation="Follow the edges that leave `w2`: $c = w_2 a$ uses it, "
+                    "$d = w_3 b + w_4 c$ uses $c$, and $L = 10 - d$ uses $d$. Nothing leads "
+                    "from `w2` to $b = w_1 a$.",
+        solution="""
+answer = {"c", "d", "L"}
+""",
+        mistakes=[
+            Mistake('answer = {"b", "c", "d", "L"}', says="does not use w2"),
+            Mistake('answer = {"c"}', says="d changes too"),
+            Mistake('answer = {"c", "d"}', says="all the way to the output"),
+            Mistake('answer = {"w2", "c", "d", "L"}', says="input you moved"),
+            Mistake('answer = "c, d, L"', says="set of node names"),
+        ],
+    ),
+    Exercise(
+        name="creation_order",
+        hint="set `answer` to a list of grad_fn names such as ['MulBackward0', ...], first "
+             "created first.",
+        check=_check_creation_order,
+        explanation="Python works from the inside out: the product first, then `+ 1`, then "
+                    "`tanh`, then `sum`. The constant `1` is not a node of its own; it is stored "
+                    "inside the `Add` node.",
+        solution="""
+x = ag.tensor(0.5, requires_grad=True)
+w = ag.tensor(2.0, requires_grad=True)
+with ag.autograd.record() as events:
+    y = (x * w + 1).tanh().sum()
+answer = [event.node.name() for event in events]
+print(answer)   # ['MulBackward0', 'AddBackward0', 'TanhBackward0', 'SumBackward0']
+""",
+        mistakes=[
+            Mistake('answer = ["SumBackward0", "TanhBackward0", "AddBackward0", "MulBackward0"]',
+                    says="wrong order"),
+            Mistake('answer = ["MulBackward0", "AddBackward0", "TanhBackward0"]',
+                    says="one node per operation"),
+            Mistake('answer = "MulBackward0"', says="list of names"),
+        ],
+    ),
+    Exercise(
+        name="forward_function",
+        hint="define `def forward(a, x1, x2, x3, x4): ...` returning L, then set "
+             "`answer = forward`.",
+        check=_check_forward_function,
+        solution="""
+def forward(a, x1, x2, x3, x4):
+    b = x1 * a
+    c = x2 * a
+    d = x3 * b + x4 * c
+    return (10 - d).sum()
 
-    return forward
+answer = forward
+""",
+        mistakes=[
+            Mistake("answer = lambda a, x1, x2, x3, x4: 10 - (x3 * (x1 * a) + x4 * (x2 * a))",
+                    says="(10 - d).sum()"),
+            Mistake("""
+def forward(a, x1, x2, x3, x4):
+    a, x1, x2, x3, x4 = (t.detach().numpy() for t in (a, x1, x2, x3, x4))
+    return ag.tensor((10 - (x3 * (x1 * a) + x4 * (x2 * a))).sum())
 
-
-def _forward_without_sum() -> Any:
-    def forward(a: Any, x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
-        return 10 - (x3 * (x1 * a) + x4 * (x2 * a))
-
-    return forward
-
-
-def _forward_on_numpy() -> Any:
-    def forward(a: Any, x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
-        import autogradlab as ag
-
-        b, c = x1.detach().numpy() * a.detach().numpy(), x2.detach().numpy() * a.detach().numpy()
-        return ag.tensor((10 - (x3.detach().numpy() * b + x4.detach().numpy() * c)).sum())
-
-    return forward
-
-
-def _forward_placeholder() -> Any:
-    def forward(a: Any, x1: Any, x2: Any, x3: Any, x4: Any) -> Any:
-        raise NotImplementedError  # your code here
-
-    return forward
-
-
-SOLUTIONS = {
-    "forward_values": lambda: _forward_by_hand(**EXERCISE1_INPUTS),
-    "creation_order": lambda: list(_EXPECTED_ORDER),
-    "forward_function": _solution_forward_function,
-}
-
-WRONG_ANSWERS = {
-    "forward_values": [
-        (lambda: {"b": 2.0, "c": 3.0, "d": 3.5, "L": 6.5}, "d = w3 * b + w4 * c"),
-        (lambda: {"b": 2.0, "c": 3.0, "d": -0.5}, "no value for L"),
-        (lambda: [2.0, 3.0, -0.5, 10.5], "write a dict"),
-    ],
-    "creation_order": [
-        (lambda: ["SumBackward0", "TanhBackward0", "AddBackward0", "MulBackward0"],
-         "wrong order"),
-        (lambda: ["MulBackward0", "AddBackward0", "TanhBackward0"], "one node per operation"),
-    ],
-    "forward_function": [
-        (_forward_without_sum, "(10 - d).sum()"),
-        (_forward_on_numpy, "no grad_fn"),
-        (lambda: 10.5, "should be a function"),
-    ],
-}
+answer = forward
+""", says="no grad_fn"),
+            Mistake("answer = 10.5", says="should be a function"),
+        ],
+    ),
+    into=globals(),
+)
