@@ -206,12 +206,16 @@ def _in_edges(graph: Graph, nodes: Sequence[str]) -> tuple[Edge, ...]:
 def _forward(graph: Graph, node: str, k: int, total: int) -> Step:
     data = graph.node(node)
     value = data["value"]
-    numbers = with_numbers(graph, node)
-    computed = f" = {numbers}" if numbers and numbers != data["expression"] else ""
-    caption = (
-        f"Forward step {k} of {total}: {node} = {data['expression']}{computed} = {short(value)}"
-        f" ({data['op']}; backward will use {data['grad_fn']})."
-    )
+    if data["op"] == "group":  # a folded box: its operations ran together
+        caption = (f"Forward step {k} of {total}: {node} ({data['expression']} folded into one "
+                   f"box) = {short(value)}.")
+    else:
+        numbers = with_numbers(graph, node)
+        computed = f" = {numbers}" if numbers and numbers != data["expression"] else ""
+        caption = (
+            f"Forward step {k} of {total}: {node} = {data['expression']}{computed} = "
+            f"{short(value)} ({data['op']}; backward will use {data['grad_fn']})."
+        )
     if node == graph.output:
         caption += f" This is the output {node}: the forward pass is done."
     return Step(
@@ -274,12 +278,19 @@ def arithmetic(send: BackwardStep) -> tuple[str, str]:
             f"{source} sends {target} the gradient {short(out)} (upstream {short(up)} times "
             f"the local derivative {words.local_text(local)}, entry by entry)",
         )
-    if isinstance(local, str) or local is None:
-        rule = local or "its backward rule"
+    if isinstance(local, str) and up is None:  # sends along one folded edge, added up
+        return f"→ {short(out)}", f"{source} sends {short(out)} to {target} ({local})"
+    if isinstance(local, str):  # the rule in words, e.g. "d sum(a)/da = 1 for every element"
         return (
             f"→ {short(out)}",
-            f"{source} passes its gradient {short(up)} through its backward rule ({rule}) and "
+            f"{source} passes its gradient {short(up)} through its backward rule ({local}) and "
             f"sends {short(out)} to {target}",
+        )
+    if local is None:  # a folded box: its own operations' local derivatives, one after another
+        return (
+            f"→ {short(out)}",
+            f"{source} passes its gradient {short(up)} back through the operations inside it "
+            f"and sends {short(out)} to {target}",
         )
     if is_number(up) and is_number(local) and is_number(out):
         u, d, c = (num(np.asarray(v).reshape(())) for v in (up, local, out))
