@@ -1,14 +1,14 @@
-"""Lessons 11-13 and what they rest on.
+"""Lessons 11-14 and what they rest on.
 
 * ``ag.viz.trace`` on a learner's own engine (a micrograd-style ``Value`` defined here, with a
   *set* of inputs as micrograd keeps them, and one with a tuple named ``_children``): the same
   graph as autogradlab's trace of the same expression (nodes, edges, values, gradients, the
   gradient sent along each edge), replayed with the learner's ``_backward``, and nothing of the
   learner's objects changed by tracing. The player and ``draw`` work on it.
-* The PyTorch twins (code cells tagged ``pytorch``) run under real torch and print lines that
-  the lesson's autogradlab cells printed too (the saved outputs, which nbval checks); without
-  torch, each prints one line saying so.
-* The worked solutions of the three lessons pass their checks when run in place, and lesson 11
+* The PyTorch twins (code cells tagged ``pytorch``, lessons 11-14) run under real torch and
+  print lines that the lesson's autogradlab cells printed too (the saved outputs, which nbval
+  checks); without torch, each prints one line saying so.
+* The worked solutions of lessons 11-13 pass their checks when run in place, and lesson 11
   then runs on the learner's (solved) engine.
 """
 
@@ -34,6 +34,8 @@ NEW_LESSONS = [
     "12_matrix_calculus_by_shapes.ipynb",
     "13_gradients_of_gradients.ipynb",
 ]
+#: lessons with PyTorch twins (lesson 14's worked solutions are run in tests/test_torch_views.py)
+TWIN_LESSONS = [*NEW_LESSONS, "14_moving_on_to_pytorch.ipynb"]
 
 
 # -- a learner's engine, micrograd's shape ------------------------------------------------------
@@ -305,7 +307,7 @@ def _run(source: str) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("name", NEW_LESSONS)
+@pytest.mark.parametrize("name", TWIN_LESSONS)
 def test_pytorch_twins_print_the_autogradlab_numbers(name):
     pytest.importorskip("torch")
     nb = _notebook(name)
@@ -328,7 +330,7 @@ def test_pytorch_twins_print_the_autogradlab_numbers(name):
         )
 
 
-@pytest.mark.parametrize("name", NEW_LESSONS)
+@pytest.mark.parametrize("name", TWIN_LESSONS)
 def test_pytorch_twins_say_one_line_without_torch(name, monkeypatch):
     nb = _notebook(name)
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError

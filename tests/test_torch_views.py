@@ -363,29 +363,41 @@ def test_lesson_14_worked_solutions_pass_their_checks(torch, monkeypatch):
     assert namespace["a"].grad is None  # exercise 1 read the gradient without backward()
 
 
-def test_lesson_14_checks_say_what_is_wrong(torch, capsys):
-    from autogradlab.exercises.lesson14 import (
-        check_own_model_graph,
-        check_shared_input_grad,
-        shared_input_arrays,
-    )
+def test_lesson_14_checks_say_what_is_wrong(torch):
+    from autogradlab.exercises.lesson14 import EXERCISES, shared_input_arrays
 
+    shared, own = EXERCISES["shared_input_grad"], EXERCISES["own_model_graph"]
     a, x1, x2, x3, x4 = (np.asarray(v, dtype=np.float64) for v in shared_input_arrays())
-    assert not check_shared_input_grad(x3 * x1 + x4 * x2)
-    assert "sign" in capsys.readouterr().out
-    assert not check_shared_input_grad(-(x3 * x1))
-    assert "one path" in capsys.readouterr().out
-    assert check_shared_input_grad(-(x3 * x1 + x4 * x2))
+    passed, message = shared.judge(x3 * x1 + x4 * x2)
+    assert not passed and "sign" in message
+    passed, message = shared.judge(-(x3 * x1))
+    assert not passed and "one path" in message
+    assert shared.judge(-(x3 * x1 + x4 * x2))[0]
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
     loss = net(torch.randn(4, 2)).pow(2).mean()
-    assert not check_own_model_graph(ag.viz.trace(loss, model=net))  # not recorded
-    assert "ag.torch.record()" in capsys.readouterr().out
+    passed, message = own.judge(ag.viz.trace(loss, model=net))  # not recorded
+    assert not passed and "ag.torch.record()" in message
     with ag.torch.record():
         loss = net(torch.randn(4, 2)).pow(2).mean()
-    assert not check_own_model_graph(ag.viz.trace(loss, names={}))  # parameters not named
-    assert "model=your_model" in capsys.readouterr().out
-    assert check_own_model_graph(ag.viz.trace(loss, model=net))
+    passed, message = own.judge(ag.viz.trace(loss, names={}))  # parameters not named
+    assert not passed and "model=your_model" in message
+    assert own.judge(ag.viz.trace(loss, model=net))[0]
+
+
+def test_lesson_14_refuses_a_gradient_from_backward(torch):
+    """Exercise 1 reads dL/da from the view: an answer from L.backward() is refused, also as a
+    NumPy array (a.grad.numpy()), and also when the learner's a holds a .grad."""
+    from autogradlab.exercises.lesson14 import EXERCISES, shared_input_arrays
+
+    shared = EXERCISES["shared_input_grad"]
+    a, x1, x2, x3, x4 = (torch.tensor(v, requires_grad=True) for v in shared_input_arrays())
+    (10 - (x3 * (x1 * a) + x4 * (x2 * a))).sum().backward()
+    for answer in (a.grad, a.grad.numpy()):
+        passed, message = shared.judge(answer)
+        assert not passed and "without calling backward()" in message
+    passed, message = shared.judge(a.grad.numpy().copy())  # this frame holds `a`, with a .grad
+    assert not passed and "L.backward() ran" in message
 
 
 def test_animate_a_pytorch_loss_with_predict_inspector_and_paths(torch):

@@ -1,15 +1,19 @@
 """Lesson 14 (Moving on to PyTorch): the same views on PyTorch's own graphs.
 
-Both exercises need PyTorch; without it the checks say so instead of failing.
+Each exercise is declared once (see :mod:`autogradlab.exercises._exercise`). Both need PyTorch;
+without it the checks say so instead of failing, and :func:`skip_cells_that_need_torch` turns
+each lesson cell that needs PyTorch into one line that says so.
 """
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 import numpy as np
 
-from ._check import Wrong, exercise
+from ._check import Wrong
+from ._exercise import Exercise, Mistake, declare
 
 
 def shared_input_arrays(seed: int = 14) -> list[np.ndarray]:
@@ -26,15 +30,39 @@ def _no_torch() -> str | None:
     return None
 
 
-@exercise("build L in PyTorch, trace it with ag.viz.trace(L) and set answer to the gradient "
-          "stored in the node 'a' (graph.node('a')['grad']).")
-def check_shared_input_grad(answer: Any) -> str:
+def _torch_memory(answer: Any) -> bool:
+    """Whether ``answer`` is a NumPy view of a PyTorch tensor (``t.grad.numpy()``)."""
+    base = getattr(answer, "base", None)
+    while base is not None:
+        if type(base).__module__.split(".")[0] == "torch":
+            return True
+        base = getattr(base, "base", None)
+    return False
+
+
+def _backward_ran() -> bool:
+    """Whether the learner's ``a`` (the PyTorch leaf of exercise 1) holds a ``.grad``."""
+    from ..viz.trace import caller_namespace
+
+    a = caller_namespace().get("a")
+    return type(a).__module__.split(".")[0] == "torch" and getattr(a, "grad", None) is not None
+
+
+def _check_shared_input_grad(answer: Any) -> str:
     missing = _no_torch()
     if missing:
         raise Wrong(missing)
     if type(answer).__module__.split(".")[0] == "torch":
         raise Wrong("that is a PyTorch tensor (a.grad?). The point is to read the gradient from "
                     "the traced graph, without calling backward(): graph.node('a')['grad'].")
+    if _torch_memory(answer):
+        raise Wrong("that array is a PyTorch tensor's memory (a.grad.numpy(), after "
+                    "L.backward()?). Read the gradient from the traced graph, without calling "
+                    "backward(): graph.node('a')['grad'].")
+    if _backward_ran():
+        raise Wrong("a.grad is no longer None, so L.backward() ran. This exercise reads the "
+                    "gradient from the traced graph, without calling backward(): run the "
+                    "exercise cell again (it makes a new a) with graph.node('a')['grad'].")
     if type(answer).__name__ == "Graph":
         raise Wrong("that is the whole graph; the answer is the gradient in its node 'a': "
                     "graph.node('a')['grad'].")
@@ -56,9 +84,7 @@ def check_shared_input_grad(answer: Any) -> str:
             "backward pass: a.grad was never touched.")
 
 
-@exercise("make a small torch.nn model, compute its loss inside `with ag.torch.record():`, and "
-          "set answer = ag.viz.trace(loss, model=your_model).")
-def check_own_model_graph(answer: Any) -> str:
+def _check_own_model_graph(answer: Any) -> str:
     missing = _no_torch()
     if missing:
         raise Wrong(missing)
@@ -100,24 +126,81 @@ def check_own_model_graph(answer: Any) -> str:
             f"along its edges.")
 
 
-# --------------------------------------------------------------------------------------------
-# worked solutions and typical mistakes (tests/test_exercises.py)
-# --------------------------------------------------------------------------------------------
+# -- lessons without PyTorch -----------------------------------------------------------------
+
+SKIPPED = 'skipped: this cell needs PyTorch (pip install "autogradlab[torch]").'
 
 
-def _shared_graph() -> Any:
-    import torch
+class _Skipper:
+    """An IPython input transformer: a cell that uses ``torch``, or a name that only a skipped
+    cell defines, becomes ``print(SKIPPED)``; a cell that imports torch itself (a PyTorch twin,
+    which says in one line that PyTorch is missing) and a cell of plain autogradlab code run."""
 
-    import autogradlab as ag
-    from autogradlab import torch_record
+    def __init__(self) -> None:
+        self.missing: set[str] = set()  # names that skipped cells would have defined
 
-    a, x1, x2, x3, x4 = (torch.tensor(v, requires_grad=True) for v in shared_input_arrays())
-    with torch_record.record():
-        b = x1 * a
-        c = x2 * a
-        d = x3 * b + x4 * c
-        L = (10 - d).sum()
-    return ag.viz.trace(L, {"a": a, "L": L})
+    def needs_torch(self, source: str) -> bool:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return False
+        imports_torch = any(alias.name.split(".")[0] == "torch"
+                            for node in ast.walk(tree) if isinstance(node, ast.Import)
+                            for alias in node.names)
+        stored = {node.id for node in ast.walk(tree)
+                  if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+        stored |= {node.name for node in ast.walk(tree)
+                   if isinstance(node, ast.FunctionDef | ast.ClassDef)}
+        stored |= {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree)
+                   if isinstance(node, ast.Import | ast.ImportFrom) for alias in node.names}
+        loaded = {node.id for node in ast.walk(tree)
+                  if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+        if imports_torch:
+            return False
+        skip = "torch" in loaded or bool((loaded - stored) & self.missing)
+        if skip:
+            self.missing |= stored
+        else:
+            self.missing -= stored
+        return skip
+
+    def __call__(self, lines: list[str]) -> list[str]:
+        if self.needs_torch("".join(lines)):
+            return [f"print({SKIPPED!r})\n"]
+        return lines
+
+
+def skip_cells_that_need_torch() -> None:
+    """Where PyTorch is missing: from now on, each cell of this notebook that needs it prints
+    one line saying so instead of failing (nothing happens outside IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    transformers = shell.input_transformers_cleanup
+    if not any(isinstance(t, _Skipper) for t in transformers):
+        transformers.append(_Skipper())
+
+
+# -- the exercises -------------------------------------------------------------------------------
+
+SHARED_INPUTS = """
+import torch
+from autogradlab.exercises.lesson14 import shared_input_arrays
+
+a, x1, x2, x3, x4 = (torch.tensor(v, requires_grad=True) for v in shared_input_arrays())
+"""
+
+_RECORD_L = """
+with ag.torch.record():
+    b = x1 * a
+    c = x2 * a
+    d = x3 * b + x4 * c
+    L = (10 - d).sum()
+"""
 
 
 def _own_model_graph(recorded: bool = True, model: bool = True) -> Any:
@@ -136,20 +219,52 @@ def _own_model_graph(recorded: bool = True, model: bool = True) -> Any:
     return ag.viz.trace(loss, {"loss": loss}, model=mine if model else None)
 
 
-SOLUTIONS = {
-    "shared_input_grad": lambda: _shared_graph().node("a")["grad"],
-    "own_model_graph": _own_model_graph,
-}
+EXERCISES = declare(
+    Exercise(
+        name="shared_input_grad",
+        hint="build L in PyTorch inside `with ag.torch.record():`, trace it with "
+             "ag.viz.trace(L) and set answer to the gradient stored in the node 'a' "
+             "(graph.node('a')['grad']).",
+        check=_check_shared_input_grad,
+        setup=SHARED_INPUTS,
+        explanation="Record the forward pass, trace it, and read the gradient the view's own "
+                    "backward pass found; `a.grad` stays `None`:",
+        solution=_RECORD_L + """
+shared = ag.viz.trace(L)
+answer = shared.node("a")["grad"]
+print("a.grad is", a.grad)
+""",
+        mistakes=[
+            Mistake(_RECORD_L + 'answer = -ag.viz.trace(L).node("a")["grad"]', says="sign"),
+            Mistake(_RECORD_L + "answer = ag.viz.trace(L)", says="whole graph"),
+            Mistake("answer = np.zeros((5, 5))", says="shared_input_arrays"),
+            Mistake(_RECORD_L + "L.backward()\nanswer = a.grad", says="without calling backward()"),
+            Mistake(_RECORD_L + "L.backward()\nanswer = a.grad.numpy()",
+                    says="without calling backward()"),
+        ],
+    ),
+    Exercise(
+        name="own_model_graph",
+        hint="make a small torch.nn model, compute its loss inside `with ag.torch.record():`, "
+             "and set answer = ag.viz.trace(loss, model=your_model).",
+        check=_check_own_model_graph,
+        setup="import torch",
+        explanation="Two `nn.Linear` layers with a ReLU between them, a squared error on random "
+                    "data, recorded and traced with `model=` so the parameters keep their names:",
+        solution="""
+torch.manual_seed(1)
+mine = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 1))
+data, target = torch.randn(8, 3), torch.randn(8, 1)
+with ag.torch.record():
+    my_loss = ((mine(data) - target) ** 2).mean()
 
-WRONG_ANSWERS = {
-    "shared_input_grad": [
-        (lambda: -_shared_graph().node("a")["grad"], "sign"),
-        (lambda: _shared_graph(), "whole graph"),
-        (lambda: np.zeros((5, 5)), "shared_input_arrays"),
-    ],
-    "own_model_graph": [
-        (lambda: _own_model_graph(recorded=False), "ag.torch.record()"),
-        (lambda: _own_model_graph(model=False), "model=your_model"),
-        (lambda: 0.25, "traced graph"),
-    ],
-}
+answer = ag.viz.trace(my_loss, model=mine)
+""",
+        mistakes=[
+            Mistake(lambda: _own_model_graph(recorded=False), says="ag.torch.record()"),
+            Mistake(lambda: _own_model_graph(model=False), says="model=your_model"),
+            Mistake("answer = 0.25", says="traced graph"),
+        ],
+    ),
+    into=globals(),
+)
