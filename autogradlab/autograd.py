@@ -1,9 +1,12 @@
 """The autograd engine: how an operation joins the graph, and how ``backward()`` walks it.
 
 Forward: every operation is a :class:`Node`. ``Node.apply`` computes the result and, when some
-input requires a gradient, remembers its inputs so that the result's ``grad_fn`` points back
-along the graph. Nodes point only *backwards* (to their inputs), never to their own output, so
-the graph has no reference cycles and Python frees it as soon as the learner drops the result.
+input requires a gradient, remembers where its inputs came from (its ``edges``) so that the
+result's ``grad_fn`` points back along the graph. Nodes point only *backwards*, never to their own
+output, so the graph has no reference cycles and Python frees it as soon as the learner drops the
+result. Like PyTorch's ``next_functions``, an edge leads to the *operation* that made an input, not
+to the intermediate tensor object: the graph is then one node per operation, and a learner's
+``a * b + c`` leaves no intermediate tensor behind for Python's garbage collector to visit.
 A learner's own operation is a :class:`Function`, written exactly as in PyTorch.
 
 Backward: :func:`run_backward` visits the nodes in reverse creation order (a topological order,
@@ -266,6 +269,11 @@ class Node:
 
     ``Op.apply(*inputs)`` runs ``forward`` and links the result into the graph. A node's name in
     reprs is PyTorch's: ``MulBackward0`` for the class ``Mul``.
+
+    ``edges`` has one entry per input: the node that made it (the input's ``grad_fn``), or the
+    input itself when it is a leaf tensor or a number. A node keeps its own output's numbers in
+    ``value``, so that is all the graph needs of an intermediate tensor; ``inputs`` gives the
+    inputs back as tensors, for reading.
     """
 
     #: a short symbol for pictures ("*", "+", "exp", ...); defaults to the class name
@@ -278,14 +286,18 @@ class Node:
     #: in-place change to one is a change to the other, so they share one version counter
     makes_view: bool = False
 
-    inputs: tuple[Any, ...]
+    edges: tuple[Any, ...]
     needs_grad: tuple[bool, ...]
     seq: int
     value: Array
     saved: tuple[Any, ...] = ()
     released: bool = False
     freed: bool = False
-    output_version: Any = None
+    #: the version counter of the output's numbers, made on first need (an in-place change,
+    #: ``detach()``) and shared by every tensor that holds them
+    output_version: Version | None = None
+    #: True when ``forward`` saved its own output (then backward needs it unchanged)
+    saves_output: bool = False
     hooks: list | None = None
     retained: weakref.ref | None = None
     grad_output: Array | None = None
@@ -308,6 +320,25 @@ class Node:
         if self.formulas and index < len(self.formulas):
             return self.formulas[index]
         return f"see {type(self).__name__}.backward"
+
+    # -- the inputs, for reading --------------------------------------------------------------
+
+    @property
+    def inputs(self) -> tuple[Any, ...]:
+        """The inputs as tensors and numbers: a leaf as itself, an intermediate result as a tensor
+        holding its numbers with its ``grad_fn`` (the learner's own tensor object, if
+        ``retain_grad()`` asked to keep track of it)."""
+        return tuple([x.output_tensor() if isinstance(x, Node) else x for x in self.edges])
+
+    @property
+    def input_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """The shape of each input (``()`` for a number): what backward sums a gradient back to."""
+        return tuple([_edge_shape(x) for x in self.edges])
+
+    def output_tensor(self) -> Tensor:
+        """This node's output as a tensor (its numbers, this node as ``grad_fn``)."""
+        kept = self.retained() if self.retained is not None else None
+        return kept if kept is not None else Tensor._from_op(self.value, self)
 
     # -- what backward needs ------------------------------------------------------------------
 
@@ -360,7 +391,7 @@ class Node:
             return
         self.freed = True
         self.saved = ()
-        self.inputs = tuple([_husk(x) for x in self.inputs])
+        self.edges = tuple([_husk(x) for x in self.edges])
         self.value = summarize(self.value)
         self.grad_output = summarize(self.grad_output)
         if self.grad_inputs is not None:
@@ -392,13 +423,15 @@ class Node:
         needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
         if True not in needs:
             return result
-        self.inputs = inputs
+        self.edges = tuple([_edge(x) for x in inputs])
         self.needs_grad = _SHARED_NEEDS.setdefault(needs, needs)  # one tuple for all such nodes
         self.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
         self.value = out = result._data
+        if result._version_counter is not None:  # a view shares its input's counter
+            self.output_version = result._version_counter
         for value in self.saved:
             if value is out:
-                self.output_version = result._counter()  # backward needs the output unchanged
+                self.saves_output = True  # backward needs the output unchanged
                 break
         result.grad_fn = self
         result._requires_grad = True
@@ -440,6 +473,34 @@ class Node:
                 f"Reshape or transpose one of them."
             )
         return AutogradError(f"{op} failed on {described}: {text}")
+
+
+def _edge(x: Any) -> Any:
+    """What a node keeps of one input: the node that made it, or the input itself (a leaf tensor,
+    a number, or a tensor whose numbers were replaced after it was made)."""
+    if isinstance(x, Tensor):
+        maker = x.grad_fn
+        if maker is not None and x._data is maker.value:
+            return maker
+    return x
+
+
+def _edge_data(x: Any) -> Any:
+    """The numbers an edge stands for (a number stands for itself)."""
+    if isinstance(x, Node):
+        return x.value
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _edge_shape(x: Any) -> tuple[int, ...]:
+    return tuple(getattr(_edge_data(x), "shape", ()))
+
+
+def _target(x: Any) -> Any:
+    """Where a gradient sent along an edge arrives: a node, or a leaf tensor."""
+    if isinstance(x, Node):
+        return x
+    return x.grad_fn or x
 
 
 def describe(x: Any) -> str:
@@ -489,10 +550,12 @@ class Summary(NamedTuple):
 
 
 def _husk(x: Any) -> Any:
-    """An intermediate input as the used-up graph keeps it: same ``grad_fn``, numbers summarized.
+    """An intermediate input kept as a tensor (see :func:`_edge`) as the used-up graph keeps it:
+    same ``grad_fn``, numbers summarized.
 
     The learner's own tensor object (if they kept it) is left as it is; the graph just stops
-    pointing at it, so its big array can be freed when the learner lets go of it.
+    pointing at it, so its big array can be freed when the learner lets go of it. (An edge to a
+    node needs nothing: the node summarizes its own output when it is used up.)
     """
     if not isinstance(x, Tensor) or x.grad_fn is None or not _is_big(x._data):
         return x
@@ -653,9 +716,13 @@ def topological_order(roots: Sequence[Node]) -> list[Node]:
             continue
         seen.add(fn)
         nodes.append(fn)
-        for x in fn.inputs:
-            if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn not in seen:
-                stack.append(x.grad_fn)
+        for x in fn.edges:
+            if not isinstance(x, Node):
+                if not isinstance(x, Tensor) or x.grad_fn is None:
+                    continue  # a leaf or a number: nothing behind it
+                x = x.grad_fn
+            if x not in seen:
+                stack.append(x)
     nodes.sort(key=_by_seq, reverse=True)
     return nodes
 
@@ -687,7 +754,7 @@ def run_backward(
             if grad is None:
                 continue
             grads = run.local_chain_rule(fn, grad)  # upstream gradient x local derivative
-            for index, (x, g) in enumerate(zip(fn.inputs, grads)):
+            for index, (x, g) in enumerate(zip(fn.edges, grads)):
                 if g is not None and fn.needs_grad[index]:
                     run.send(fn, index, x, g)
             run.done(fn, grad, grads)
@@ -812,10 +879,10 @@ class BackwardPass:
         finally:
             fn._graph_saved = None
 
-    def send(self, fn: Node, index: int, x: Tensor, g: Any) -> None:
-        """Send the gradient ``g`` along the edge from ``fn`` to its input ``x``."""
-        g = _as_dtype_of(g, x)  # a float32 input gets a float32 gradient, as in PyTorch
-        target = x.grad_fn or x  # a node: the operation that made x, or the leaf x itself
+    def send(self, fn: Node, index: int, x: Any, g: Any) -> None:
+        """Send the gradient ``g`` along the edge from ``fn`` to its input ``x`` (an edge)."""
+        g = _as_dtype_of(g, _edge_data(x))  # a float32 input gets a float32 gradient (PyTorch)
+        target = _target(x)  # a node: the operation that made x, or the leaf x itself
         entry = self.arrive(target, g)
         if _listeners:
             total = _plain(entry.total)
@@ -872,15 +939,22 @@ def _plain(value: Any) -> Any:
     return value._data if isinstance(value, Tensor) else value
 
 
-def _as_dtype_of(g: Any, x: Tensor) -> Any:
-    wanted = x._data.dtype
+def _as_dtype_of(g: Any, like: Any) -> Any:
+    """``g`` in the dtype of the array ``like`` (the numbers of the input it is sent to)."""
+    wanted = like.dtype
+    if isinstance(like, Summary):  # a used-up input: the pass stops there with a clear error
+        return g
     if isinstance(g, Tensor):
-        return g if g._data.dtype == wanted else g.to(dtype=x.dtype)
+        return g if g._data.dtype == wanted else g.to(dtype=_dtype(like))
     dtype = g.dtype
     if dtype is wanted or dtype == wanted:
         return g
     namespace = backend.namespace_of(g)
-    return namespace.xp.astype(g, namespace.dtype_to_native[x.dtype])
+    return namespace.xp.astype(g, namespace.dtype_to_native[_dtype(like)])
+
+
+def _dtype(array: Any) -> Any:
+    return backend.namespace_of(array).dtype_of(array)
 
 
 def _run_hooks(hooks: list | None, grad: Any) -> Any:
@@ -947,7 +1021,8 @@ def _check_versions(fn: Node) -> None:
                 f"it for backward, so the gradient would be wrong. Use an out-of-place "
                 f"operation (x = x * 2 instead of x.mul_(2)), or change it only after backward()."
             )
-    if fn.output_version is not None and fn.output_version.changed_at > fn.seq:
+    version = fn.output_version
+    if fn.saves_output and version is not None and version.changed_at > fn.seq:
         raise InPlaceError(
             f"the output of {fn.name()} was changed in place after it was computed, but "
             f"{fn.name()} saved it for backward, so the gradient would be wrong. Use an "
@@ -1112,10 +1187,10 @@ def recorded_events(output: Tensor) -> list[Event]:
                   and fn.recorded_by is output.grad_fn.recorded_by), key=_by_backward_order)
     totals: dict[Any, list] = {}
     for fn in ran:
-        for index, (x, g) in enumerate(zip(fn.inputs, fn.grad_inputs or ())):
+        for index, (x, g) in enumerate(zip(fn.edges, fn.grad_inputs or ())):
             if g is None or not fn.needs_grad[index]:
                 continue
-            target = x.grad_fn if x.grad_fn is not None else x
+            target = _target(x)
             local = fn.local_derivative(index) if not fn.freed else _formula(fn, index)
             running = totals.get(target)
             if isinstance(g, Summary) or (running is not None and isinstance(running[0], Summary)):

@@ -129,9 +129,9 @@ class Elementwise(Node):
         """The chain rule, number by number: each input gets ``grad * local``, summed back to the
         input's own shape where the forward pass broadcast it."""
         grads = []
-        for x, local, needed in zip(self.inputs, self.local_derivatives(), self.needs_grad):
-            grads.append(unbroadcast(grad * constant_for(local, grad), shape_of(x))
-                         if needed else None)
+        for shape, local, needed in zip(self.input_shapes, self.local_derivatives(),
+                                        self.needs_grad):
+            grads.append(unbroadcast(grad * constant_for(local, grad), shape) if needed else None)
         return grads
 
 
@@ -150,8 +150,8 @@ class Add(Elementwise):
     def backward(self, grad: Array) -> list[Array | None]:
         # multiplying by 1 would only copy: hand the gradient on (summed back if broadcast)
         return [
-            unbroadcast(grad, shape_of(x)) if needed else None
-            for x, needed in zip(self.inputs, self.needs_grad)
+            unbroadcast(grad, shape) if needed else None
+            for shape, needed in zip(self.input_shapes, self.needs_grad)
         ]
 
 
@@ -172,10 +172,10 @@ class Sub(Elementwise):
         return "SubBackward0" if hasattr(self.inputs[0], "shape") else "RsubBackward1"
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
-        a, b = self.inputs
+        a_shape, b_shape = self.input_shapes
         return (
-            unbroadcast(grad, shape_of(a)) if self.needs_grad[0] else None,
-            unbroadcast(-grad, shape_of(b)) if self.needs_grad[1] else None,
+            unbroadcast(grad, a_shape) if self.needs_grad[0] else None,
+            unbroadcast(-grad, b_shape) if self.needs_grad[1] else None,
         )
 
 
@@ -299,13 +299,13 @@ class Where(Node):
         return mask if index == 1 else 1.0 - mask
 
     def backward(self, grad: Array) -> tuple[None, Array | None, Array | None]:
-        _, a, b = self.inputs
+        _, a_shape, b_shape = self.input_shapes
         zero = zeros_like(grad)
         return (
             None,
-            unbroadcast(where(self.condition, grad, zero), shape_of(a))
+            unbroadcast(where(self.condition, grad, zero), a_shape)
             if self.needs_grad[1] else None,
-            unbroadcast(where(self.condition, zero, grad), shape_of(b))
+            unbroadcast(where(self.condition, zero, grad), b_shape)
             if self.needs_grad[2] else None,
         )
 

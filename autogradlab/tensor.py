@@ -82,19 +82,34 @@ class Tensor:
     # -- in-place changes are counted (PyTorch's version counter) -----------------------------
 
     def _counter(self) -> autograd.Version:
-        """This tensor's version counter, made on first need and shared with views and aliases."""
-        if self._version_counter is None:
-            self._version_counter = autograd.Version()
+        """This tensor's version counter, made on first need and shared with views and aliases.
+
+        The result of an operation shares the counter its ``grad_fn`` keeps for the output
+        (``output_version``): the graph keeps that node, not this tensor object.
+        """
+        counter = self._peek_counter()
+        if counter is None:
+            counter = autograd.Version()
+            if self.grad_fn is not None:
+                self.grad_fn.output_version = counter
+        self._version_counter = counter
+        return counter
+
+    def _peek_counter(self) -> autograd.Version | None:
+        if self._version_counter is None and self.grad_fn is not None:
+            return self.grad_fn.output_version
         return self._version_counter
 
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's numbers have had (PyTorch's ``_version``)."""
-        return 0 if self._version_counter is None else self._version_counter.count
+        counter = self._peek_counter()
+        return 0 if counter is None else counter.count
 
     @property
     def _changed_at(self) -> int:
-        return -1 if self._version_counter is None else self._version_counter.changed_at
+        counter = self._peek_counter()
+        return -1 if counter is None else counter.changed_at
 
     # -- what a tensor is ------------------------------------------------------------------------
 

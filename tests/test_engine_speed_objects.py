@@ -1,0 +1,108 @@
+"""The graph keeps few Python objects per operation (issue 12's speed budget), and stays right.
+
+Python's cyclic garbage collector visits every tracked object that a graph keeps alive, again and
+again while a learner's forward pass builds it, so the number of such objects per operation is
+the cost that matters for scalar graphs (micrograd's demo). The graph keeps the *nodes*, not the
+intermediate tensors (PyTorch's ``next_functions``); these tests pin that down and check that
+everything a learner can see still behaves as before.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import autogradlab as ag
+from autogradlab.errors import InPlaceError
+
+
+def _tracked_objects_per_op(steps: int = 2000) -> float:
+    a, b, c = (ag.tensor(v, dtype=ag.float64, requires_grad=True) for v in (1.5, 2.0, 0.5))
+    gc.collect()
+    before = len(gc.get_objects())
+    x = a
+    for _ in range(steps):
+        x = (x * b + c).relu()
+    after = len(gc.get_objects())
+    assert x.grad_fn is not None
+    return (after - before) / (3 * steps)
+
+
+def test_a_scalar_operation_keeps_at_most_two_tracked_objects():
+    # the node and the tuple of its edges; no intermediate tensor, no version counter
+    assert _tracked_objects_per_op() <= 2.1
+
+
+def test_the_graph_does_not_keep_intermediate_tensors_alive():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    watch = weakref.ref(y)
+    z = (y * y).sum()
+    del y
+    assert watch() is None  # the graph kept MulBackward0, not the tensor object
+    z.backward()
+    assert x.grad.tolist() == [8.0, 16.0]  # d(4 x^2)/dx
+
+
+def test_inputs_give_tensors_with_the_numbers_and_grad_fn_of_the_intermediate():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y + x
+    first, second = z.grad_fn.inputs
+    assert second is x  # a leaf is kept as itself
+    assert first.grad_fn is y.grad_fn and first.tolist() == y.tolist()
+    assert z.grad_fn.input_shapes == ((2,), (2,))
+    y.retain_grad()
+    assert z.grad_fn.inputs[0] is y  # a tensor that retains its grad is found again
+
+
+def test_an_intermediate_changed_in_place_after_use_is_refused():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = (y * y).sum()  # saves y
+    with ag.no_grad():
+        y.mul_(3)
+    assert y._version == 1
+    with pytest.raises(InPlaceError):
+        z.backward()
+
+
+def test_a_detached_intermediate_shares_the_version_counter():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()  # saves its output
+    loss = y.sum()
+    y.detach().add_(1)
+    assert y._version == 1
+    with pytest.raises(InPlaceError):
+        loss.backward()
+
+
+def test_a_relu_output_changed_in_place_is_refused():
+    x = ag.tensor([1.0, -2.0], requires_grad=True)
+    y = x.relu()
+    loss = (y * 2).sum()
+    with ag.no_grad():
+        y.add_(1)
+    with pytest.raises(InPlaceError):
+        loss.backward()
+
+
+def test_second_order_through_an_intermediate_whose_data_was_read():
+    x = ag.tensor(3.0, dtype=ag.float64, requires_grad=True)
+    y = x * x
+    assert float(y.item()) == 9.0  # .item() turns the 0-d result into an array on y only
+    z = y * y  # x**4
+    (g,) = ag.grad(z, x, create_graph=True)
+    (h,) = ag.grad(g, x)
+    assert g.item() == pytest.approx(4 * 27) and h.item() == pytest.approx(12 * 9)
+
+
+def test_a_float32_input_made_by_an_operation_gets_a_float32_gradient():
+    x = ag.tensor(np.ones(3, np.float32), requires_grad=True)
+    y = x * 2
+    loss = (y * ag.tensor(np.ones(3), dtype=ag.float64)).sum()
+    loss.backward()
+    assert x.grad.dtype is ag.float32
