@@ -32,7 +32,8 @@ NOTEBOOKS = [p for p in NOTEBOOKS if ".upstream-" not in p.name and ".backup-" n
 IGNORE_MARKER = "# NBVAL_IGNORE_OUTPUT"
 # Calls whose output is a widget or a figure (or, for ag.train, a progress bar): never compared.
 WIDGET_OR_FIGURE_CALLS = re.compile(
-    r"\banimate\(|\bdraw\(|\bplot_\w*\(|\bPathExplorer\(|\bNodeInspector\(|\bDeviceToggle\("
+    r"\banimate\w*\(|\bdraw\(|\bbroadcast\(|\bplot_\w*\(|\bPathExplorer\("
+    r"|\bNodeInspector\(|\bDeviceToggle\("
     r"|^%%autograd|\bag\.train\(|(?<![.\w])train\(",
     re.M,
 )
