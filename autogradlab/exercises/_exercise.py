@@ -122,8 +122,10 @@ class Exercise:
         parts = [SOLUTION_SUMMARY, ""]
         if self.explanation:
             parts += [textwrap.dedent(self.explanation).strip(), ""]
-        parts += ["```python", self.solution, f"check_{self.name}({self.argument})", "```", "",
-                  "</details>"]
+        last = self.solution.splitlines()[-1] if self.solution else ""
+        gap = [""] if last[:1].isspace() else []  # a blank line after a def or class block
+        parts += ["```python", self.solution, *gap, f"check_{self.name}({self.argument})", "```",
+                  "", "</details>"]
         return "\n".join(parts)
 
 
