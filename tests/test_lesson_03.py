@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -135,24 +134,3 @@ def test_forward_values_refuses_numbers_the_engine_computed():
 # -- the PyTorch twins --------------------------------------------------------------------------
 
 
-def test_twins_print_only_lines_the_lesson_printed(nb):
-    pytest.importorskip("torch")
-    twins = _twins(nb)
-    assert len(twins) >= 2
-    ours = {ln.strip() for c in nb.cells if c.cell_type == "code" and c not in twins
-            for ln in _saved_text(c).splitlines()}
-    for twin in twins:
-        assert twin.source.startswith("try:\n    import torch\nexcept ImportError:\n")
-        printed = [ln.strip() for ln in _run(twin.source).splitlines() if ln.strip()]
-        assert any(re.search(r"\d", ln) for ln in printed)
-        for line in printed:
-            assert line in ours, f"the twin printed {line!r}, which no autogradlab cell printed"
-        saved = [ln.strip() for ln in _saved_text(twin).splitlines() if ln.strip()]
-        assert printed == saved, "the twin's saved output differs from a run under torch"
-
-
-def test_twins_say_one_line_without_torch(nb, monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)
-    for twin in _twins(nb):
-        lines = _run(twin.source).strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("PyTorch is not installed here"), lines

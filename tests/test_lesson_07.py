@@ -14,13 +14,12 @@ test_exercises.py, and its PyTorch twins.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
-from test_new_lessons import _run, _saved_text, _twins
+from test_new_lessons import _saved_text
 
 import autogradlab as ag
 from autogradlab.exercises import lesson07
@@ -136,26 +135,6 @@ def test_adam_by_hand_matches_adam_in_the_saved_outputs(nb):
 
 
 # -- the PyTorch twins -----------------------------------------------------------------------------
-
-
-def test_pytorch_twins_print_the_autogradlab_numbers(nb):
-    pytest.importorskip("torch")
-    twins = _twins(nb)
-    assert len(twins) >= 2
-    ours = {line.strip() for line in _outputs(nb).splitlines()}
-    for twin in twins:
-        printed = [ln.strip() for ln in _run(twin.source).splitlines() if ln.strip()]
-        assert any(re.search(r"\d", ln) for ln in printed)
-        for line in printed:
-            assert line in ours, f"the twin printed {line!r}, which no autogradlab cell printed"
-        assert "\n".join(printed) == _saved_text(twin).strip()
-
-
-def test_pytorch_twins_say_one_line_without_torch(nb, monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)
-    for twin in _twins(nb):
-        lines = _run(twin.source).strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("PyTorch is not installed here"), lines
 
 
 # -- the worked solutions, run in place ------------------------------------------------------------

@@ -18,7 +18,6 @@ import contextlib
 import io
 import math
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -35,7 +34,6 @@ NEW_LESSONS = [
     "13_gradients_of_gradients.ipynb",
 ]
 #: lessons with PyTorch twins (lesson 14's worked solutions are run in tests/test_torch_views.py)
-TWIN_LESSONS = [*NEW_LESSONS, "14_moving_on_to_pytorch.ipynb"]
 
 
 # -- a learner's engine, micrograd's shape ------------------------------------------------------
@@ -305,38 +303,6 @@ def _run(source: str) -> str:
     with contextlib.redirect_stdout(out):
         exec(compile(source, "<pytorch twin>", "exec"), {"__name__": "__main__"})
     return out.getvalue()
-
-
-@pytest.mark.parametrize("name", TWIN_LESSONS)
-def test_pytorch_twins_print_the_autogradlab_numbers(name):
-    pytest.importorskip("torch")
-    nb = _notebook(name)
-    twins = _twins(nb)
-    assert twins, f"{name} has no code cell tagged 'pytorch'"
-    ours = "\n".join(_saved_text(c) for c in nb.cells
-                     if c.cell_type == "code" and c not in twins)
-    our_lines = {line.strip() for line in ours.splitlines()}
-    for twin in twins:
-        printed = [line.strip() for line in _run(twin.source).splitlines() if line.strip()]
-        numbers = [line for line in printed if re.search(r"\d", line)]
-        assert numbers, f"{name}: a PyTorch twin printed no numbers: {printed}"
-        for line in printed:
-            assert line in our_lines, (
-                f"{name}: the PyTorch twin printed {line!r}, which no autogradlab cell of the "
-                f"lesson printed"
-            )
-        assert "\n".join(printed) == _saved_text(twin).strip(), (
-            f"{name}: the twin's saved output differs from a run under torch"
-        )
-
-
-@pytest.mark.parametrize("name", TWIN_LESSONS)
-def test_pytorch_twins_say_one_line_without_torch(name, monkeypatch):
-    nb = _notebook(name)
-    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
-    for twin in _twins(nb):
-        lines = _run(twin.source).strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("PyTorch is not installed here"), lines
 
 
 # -- the worked solutions, run in place ----------------------------------------------------------
