@@ -2,12 +2,16 @@
 
 .. code-block:: python
 
-    toggle = ag.widgets.DeviceToggle()       # disabled, with the reason, where there is no GPU
+    toggle = ag.widgets.DeviceToggle()       # GPU disabled where there is none
     x = ag.randn(1000, 1000).to(toggle.value)
 
     ag.widgets.time_on_devices(lambda a, b: a @ b, x, x)
     # cpu : 12.1 ms (best of 5)
-    # cuda: skipped: CuPy is not installed, so there is no 'cuda' device. ...
+    # cuda: not timed: no usable GPU here (ag.cuda.why_unavailable() says why)
+
+Where no GPU can be used, both say so in the same words on every machine; the machine's own
+reason (CuPy missing, a driver too old, ...) is one call away, ``ag.cuda.why_unavailable()``,
+so a saved notebook never carries the error text of the machine that last ran it.
 
 A GPU runs asynchronously: a call returns before the work is done. Timing on the GPU therefore
 waits for the device to finish (``synchronize``) before stopping the clock, and the first call
@@ -28,9 +32,12 @@ from .. import backend, cuda
 from ..backend import Device
 from ..tensor import Tensor
 
+#: what the views say where no GPU can be used (the same on every machine)
+NO_GPU = "no usable GPU here (ag.cuda.why_unavailable() says why)"
+
 
 class DeviceToggle(widgets.HBox):
-    """CPU / GPU buttons. Where no GPU can be used, GPU is disabled and the reason is shown.
+    """CPU / GPU buttons. Where no GPU can be used, GPU is disabled and a note says so.
 
     ``value`` is ``"cpu"`` or ``"cuda"`` (pass it to ``tensor.to(...)``); ``device`` is the same
     as an ``ag.device``. Observe ``buttons`` (a ``ToggleButtons``) to react to a change.
@@ -45,7 +52,7 @@ class DeviceToggle(widgets.HBox):
             tooltips=["NumPy on the processor", "CuPy on an NVIDIA GPU"],
             style={"button_width": "70px"},
         )
-        reason = "" if self.available else f"GPU unavailable: {cuda.why_unavailable()}"
+        reason = "" if self.available else NO_GPU
         self.note = widgets.HTML(
             f"<span style='color:#6b7280;font-size:12px'>{html.escape(reason)}</span>"
         )
@@ -80,7 +87,7 @@ class DeviceTiming:
         lines = [
             f"{d:<4}: {s * 1e3:.3g} ms (best of {self.repeat})" for d, s in self.seconds.items()
         ]
-        lines += [f"{d:<4}: skipped: {why}" for d, why in self.skipped.items()]
+        lines += [f"{d:<4}: not timed: {why}" for d, why in self.skipped.items()]
         if self.speedup is not None:
             lines.append(f"the GPU was {self.speedup:.3g}x as fast")
         return "\n".join(lines)
@@ -108,7 +115,7 @@ def time_on_devices(fn: Callable[..., Any], *args: Any, repeat: int = 5) -> Devi
     if cuda.is_available():
         devices.append("cuda")
     else:
-        timing.skipped["cuda"] = cuda.why_unavailable()
+        timing.skipped["cuda"] = NO_GPU
     for device in devices:
         moved = [_move(a, device) for a in args]
         fn(*moved)
