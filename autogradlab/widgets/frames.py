@@ -138,7 +138,10 @@ class Geometry:
         if not lay.positions:
             return cls({}, (0, 0), {}, 1, FONT_PT, (width, height))
         xs = [p[0] for p in lay.positions.values()]
-        ys = [p[1] for p in lay.positions.values()]
+        # an edge may bend around the nodes in its way, above the top row or below the bottom
+        # one: the frame holds its route too, so no line leaves the picture
+        ys = [p[1] for p in lay.positions.values()] + [
+            y for route in lay.routes.values() for _, y in route]
         columns = max(xs) - min(xs) + 1
         rows = max(ys) - min(ys) + 1
         room = _vertical_room(lay.positions, rows)
