@@ -333,7 +333,11 @@ class Node:
     @property
     def input_shapes(self) -> tuple[tuple[int, ...], ...]:
         """The shape of each input (``()`` for a number): what backward sums a gradient back to."""
-        return tuple([_edge_shape(x) for x in self.edges])
+        shapes = []
+        for x in self.edges:
+            numbers = x.value if isinstance(x, Node) else x._data if isinstance(x, Tensor) else x
+            shapes.append(getattr(numbers, "shape", ()))
+        return tuple(shapes)
 
     def output_tensor(self) -> Tensor:
         """This node's output as a tensor (its numbers, this node as ``grad_fn``)."""
@@ -384,9 +388,9 @@ class Node:
         every loss of a training run does not keep every activation with it.
         """
         self.released = True
-        big = _is_big(self.value)
+        big = getattr(self.value, "size", 0) > BIG  # _is_big, written out: once per node
         for value in self.saved:
-            big = big or _is_big(value)
+            big = big or getattr(value, "size", 0) > BIG
         if not big:
             return
         self.freed = True
@@ -410,21 +414,33 @@ class Node:
             raise
         except Exception as error:
             raise fn.explain_failure(inputs, error) from None
-        if (out.dtype is backend.NUMPY_FLOAT64 or out.dtype is backend.NUMPY_INT64) and \
-                cls.promotes_types:
+        dtype = out.dtype
+        if (dtype is _FLOAT64 or dtype is _INT64) and cls.promotes_types and \
+                not _all_of_dtype(arrays, dtype):
             out = backend.keep_default_float(out, arrays)
-        result = Tensor._from_op(out, None)
+        result = _new_tensor(Tensor)  # Tensor._from_op(out, None), written out: once per op
+        result._data, result._grad, result._requires_grad = out, None, False
+        result.grad_fn = result._version_counter = result._hooks = None
         if fn.makes_view:
             result._version_counter = inputs[0]._counter()
         return fn.link(inputs, result) if _grad_state.enabled else result
 
     def link(self, inputs: tuple[Any, ...], result: Tensor) -> Tensor:
         """Make this node ``result.grad_fn`` if some input requires a gradient: the graph grows."""
-        needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
+        edges, needs = [], []
+        for x in inputs:
+            if isinstance(x, Tensor) and x._requires_grad:
+                maker = x.grad_fn  # the edge leads to the node that made x (see _edge)
+                edges.append(maker if maker is not None and x._data is maker.value else x)
+                needs.append(True)
+            else:
+                edges.append(x)
+                needs.append(False)
         if True not in needs:
             return result
-        self.edges = tuple([_edge(x) for x in inputs])
-        self.needs_grad = _SHARED_NEEDS.setdefault(needs, needs)  # one tuple for all such nodes
+        self.edges = tuple(edges)
+        key = tuple(needs)
+        self.needs_grad = _SHARED_NEEDS.setdefault(key, key)  # one tuple for all such nodes
         self.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
         self.value = out = result._data
         if result._version_counter is not None:  # a view shares its input's counter
@@ -475,6 +491,21 @@ class Node:
         return AutogradError(f"{op} failed on {described}: {text}")
 
 
+_FLOAT64, _INT64 = backend.NUMPY_FLOAT64, backend.NUMPY_INT64
+_PYTHON_NUMBERS = (int, float, bool)
+_new_tensor = object.__new__
+
+
+def _all_of_dtype(arrays: list[Any], dtype: Any) -> bool:
+    """True when every array among ``arrays`` has ``dtype`` (numbers and None aside): then
+    NumPy's result dtype is PyTorch's too, and :func:`backend.keep_default_float` has nothing to
+    do."""
+    for x in arrays:  # noqa: SIM110  (a plain loop: faster than all() over a generator)
+        if type(x) not in _PYTHON_NUMBERS and getattr(x, "dtype", dtype) is not dtype:
+            return False
+    return True
+
+
 def _edge(x: Any) -> Any:
     """What a node keeps of one input: the node that made it, or the input itself (a leaf tensor,
     a number, or a tensor whose numbers were replaced after it was made)."""
@@ -490,10 +521,6 @@ def _edge_data(x: Any) -> Any:
     if isinstance(x, Node):
         return x.value
     return x._data if isinstance(x, Tensor) else x
-
-
-def _edge_shape(x: Any) -> tuple[int, ...]:
-    return tuple(getattr(_edge_data(x), "shape", ()))
 
 
 def _target(x: Any) -> Any:
@@ -881,8 +908,12 @@ class BackwardPass:
 
     def send(self, fn: Node, index: int, x: Any, g: Any) -> None:
         """Send the gradient ``g`` along the edge from ``fn`` to its input ``x`` (an edge)."""
-        g = _as_dtype_of(g, _edge_data(x))  # a float32 input gets a float32 gradient (PyTorch)
-        target = _target(x)  # a node: the operation that made x, or the leaf x itself
+        if isinstance(x, Node):  # x was made by the operation x: the gradient goes there
+            numbers, target = x.value, x
+        else:  # a tensor: a leaf, or one whose numbers were replaced (see _edge)
+            numbers, target = x._data, x.grad_fn or x
+        if g.dtype is not numbers.dtype:  # a float32 input gets a float32 gradient, as in PyTorch
+            g = _as_dtype_of(g, numbers)
         entry = self.arrive(target, g)
         if _listeners:
             total = _plain(entry.total)

@@ -20,7 +20,7 @@ from autogradlab.errors import InPlaceError
 
 
 def _tracked_objects_per_op(steps: int = 2000) -> float:
-    a, b, c = (ag.tensor(v, dtype=ag.float64, requires_grad=True) for v in (1.5, 2.0, 0.5))
+    a, b, c = (ag.tensor(v, dtype=ag.float64, requires_grad=True) for v in (1.5, 1.0, 0.5))
     gc.collect()
     before = len(gc.get_objects())
     x = a
