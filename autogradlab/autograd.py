@@ -253,6 +253,7 @@ def _emit(event: Event) -> None:
 # --------------------------------------------------------------------------------------------
 
 _sequence = itertools.count()
+_NO_EDGE = object()  # a node's ``_edge1`` when it has a single input
 #: the few distinct ``needs_grad`` tuples, shared: fewer objects for the garbage collector to visit
 _SHARED_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 
@@ -286,7 +287,9 @@ class Node:
     #: in-place change to one is a change to the other, so they share one version counter
     makes_view: bool = False
 
-    edges: tuple[Any, ...]
+    _edge0: Any  # the edges, one attribute per input (see ``edges``)
+    _edge1: Any = _NO_EDGE
+    _more_edges: tuple[Any, ...] | None = None
     needs_grad: tuple[bool, ...]
     seq: int
     value: Array
@@ -322,6 +325,29 @@ class Node:
         return f"see {type(self).__name__}.backward"
 
     # -- the inputs, for reading --------------------------------------------------------------
+
+    @property
+    def edges(self) -> tuple[Any, ...]:
+        """One entry per input: the node that made it, or the input itself (a leaf or a number).
+
+        A node keeps them as attributes of its own, not in a tuple, when it has one or two
+        inputs: each operation of a graph is then a single object for Python's garbage collector
+        to visit while the learner's forward pass builds the graph (most of its cost).
+        """
+        if self._more_edges is not None:
+            return self._more_edges
+        if self._edge1 is _NO_EDGE:
+            return (self._edge0,)
+        return (self._edge0, self._edge1)
+
+    @edges.setter
+    def edges(self, edges: Sequence[Any]) -> None:
+        if len(edges) > 2:
+            self._more_edges = tuple(edges)
+        elif len(edges) == 2:
+            self._edge0, self._edge1 = edges
+        else:
+            (self._edge0,) = edges
 
     @property
     def inputs(self) -> tuple[Any, ...]:
@@ -438,7 +464,7 @@ class Node:
                 needs.append(False)
         if True not in needs:
             return result
-        self.edges = tuple(edges)
+        self.edges = edges
         key = tuple(needs)
         self.needs_grad = _SHARED_NEEDS.setdefault(key, key)  # one tuple for all such nodes
         self.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
