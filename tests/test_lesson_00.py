@@ -99,3 +99,15 @@ def test_the_seed_promise_is_made():
     assert re.search(r"(?i)every lesson .*fix the random seed", _markdown(nb).replace("\n", " "))
     first_code = next(c for c in nb.cells if c.cell_type == "code").source
     assert "import numpy as np" in first_code and "ag.manual_seed(0)" in first_code
+
+
+def test_the_examples_are_credited_once_by_title_and_the_order_of_lessons_is_stated():
+    text = _markdown(_nb()).replace("\n", " ")
+    assert "### Where the examples come from" in text
+    for title in ("Graphs, Automatic Differentiation and Autograd in PyTorch Python",
+                  "Graphs, Automatic Differentiation and Autograd in PyTorch*",
+                  "Getting Started with PyTorch Part 1: Understanding How Automatic "
+                  "Differentiation Works"):
+        assert title in text, title
+    assert "Take 6 before 7, 6-7 before 9, 10 before 12, and 12 before 13" in text
+    assert "any order" not in text

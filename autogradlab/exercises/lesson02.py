@@ -1,5 +1,5 @@
-"""Lesson 2 (Computation graphs): a derivative estimated by nudging, gradients summed over
-paths, and the order backward visits.
+"""Lesson 2 (Computation graphs): a derivative estimated by nudging, and gradients summed over
+paths.
 
 Each exercise is declared once (see :mod:`autogradlab.exercises._exercise`): hint, check, worked
 solution and known mistakes.
@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ._check import Wrong, as_number, close, grad_fn_name, is_tensor
+from ._check import Wrong, as_number, close, is_tensor
 from ._exercise import Exercise, Mistake, declare
 from ._learner_code import call
 
@@ -141,32 +141,6 @@ def _check_two_paths(answer: Any) -> str:
     raise Wrong(f"x.grad is not {gx:g}: d(x*y)/dx is y, and the + y term does not depend on x.")
 
 
-# -- Exercise 3: the order of the backward pass -------------------------------------------------
-
-EXPECTED_ORDER = ["TanhBackward0", "AddBackward0", "MulBackward0"]
-
-
-def _check_backward_order(answer: Any) -> str:
-    if isinstance(answer, str) or not isinstance(answer, (list, tuple)):
-        raise Wrong(f"your answer is a {type(answer).__name__}; give a list of names, "
-                    'e.g. ["TanhBackward0", ...].')
-    names = [grad_fn_name(a) for a in answer]
-    if names == EXPECTED_ORDER:
-        return ("backward starts at the output's grad_fn (tanh, the last operation) and walks "
-                "back to the first operation, x * 2. The leaf x has no grad_fn.")
-    if names == EXPECTED_ORDER[::-1]:
-        raise Wrong("that is the order the FORWARD pass ran. Backward starts at the output, "
-                    "f.grad_fn, and walks towards the inputs.")
-    if len(names) != 3:
-        raise Wrong(f"you listed {len(names)} names; f = (x * 2 + 1).tanh() has three operations "
-                    "(the leaf x has no grad_fn, and constants like 2 are not nodes).")
-    unknown = [n for n in names if n not in EXPECTED_ORDER]
-    if unknown:
-        raise Wrong(f"{unknown[0]!r} is not a node of this graph; print f.grad_fn to see the "
-                    "first one (names end in Backward0).")
-    raise Wrong("right names, wrong order: backward goes from the last operation to the first.")
-
-
 EXERCISES = declare(
     Exercise(
         name="slope",
@@ -227,27 +201,6 @@ g = x * y + y      # the cell run a second time, on the same x and y
 g.backward()
 answer = (x.grad, y.grad)
 """, says="gradients accumulate"),
-        ],
-    ),
-    Exercise(
-        name="backward_order",
-        hint="set `answer` to the list of grad_fn names backward visits for "
-             'f = (x * 2 + 1).tanh(), first to last, e.g. ["...Backward0", ...].',
-        check=_check_backward_order,
-        explanation="The forward pass ran multiply, add, tanh. The backward pass starts from "
-                    "the output and goes the other way; each `grad_fn` names the one before it "
-                    "among its inputs.",
-        solution="""
-x = ag.tensor(0.5, requires_grad=True)
-f = (x * 2 + 1).tanh()
-print(f.grad_fn.name(), "<-", f.grad_fn.inputs[0].grad_fn.name())
-answer = ["TanhBackward0", "AddBackward0", "MulBackward0"]
-""",
-        mistakes=[
-            Mistake('answer = ["MulBackward0", "AddBackward0", "TanhBackward0"]', says="FORWARD"),
-            Mistake('answer = ["TanhBackward0", "AddBackward0", "MulBackward0", "x"]',
-                    says="three operations"),
-            Mistake('answer = "TanhBackward0"', says="list of names"),
         ],
     ),
     into=globals(),
