@@ -40,7 +40,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PICTURE_TOLERANCE = 2.0  # RMS grey levels, as tests/test_viz_draw.py allows other library versions
 
 #: a call whose result a cell shows as a picture: a player (its first frame) or a drawing
-SHOWS_A_PICTURE = re.compile(r"\b(?:animate\w*|draw|broadcast|explore|GraphPlayer)\(")
+SHOWS_A_PICTURE = re.compile(r"\b(?:animate\w*|draw|broadcast|explore|GraphPlayer|PathExplorer)\(")
 
 pytestmark = pytest.mark.skipif(not NOTEBOOKS, reason="no lessons/*.ipynb")
 

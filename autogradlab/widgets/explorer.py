@@ -34,7 +34,6 @@ Sliders run Python, so exploring needs a running kernel.
 
 from __future__ import annotations
 
-import base64
 import html
 import inspect
 import sys
@@ -54,6 +53,7 @@ from ..viz import words
 from ..viz.trace import Graph, trace
 from ..viz.words import COLORS, number
 from .snapshots import SnapshotRenderer, same_shape
+from .static import ShowsAPicture
 from .steps import grad_text, value_text
 
 #: a tensor input gets one slider per element, up to this many elements
@@ -116,7 +116,7 @@ def call_keeping_locals(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> tu
     return result, found
 
 
-class Explorer(widgets.VBox):
+class Explorer(ShowsAPicture, widgets.VBox):
     """Sliders for the inputs of ``fn``, the traced graph, and the nudge readout.
 
     Parts: ``sliders`` (slider name -> ``FloatSlider``), ``frame`` (``widgets.Image``),
@@ -294,13 +294,9 @@ class Explorer(widgets.VBox):
         return ("<div style='font-size:13px;line-height:1.5;padding-left:12px'>"
                 + "<br>".join(lines) + "</div>")
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        """The widget, plus the picture as a PNG and a one-line text where widgets cannot show
-        (a static export, GitHub), as the animation player does."""
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["text/plain"] = repr(self)
-        bundle["image/png"] = base64.b64encode(self.frame.value).decode("ascii")
-        return bundle
+    def _static_png(self) -> bytes:
+        """The picture as it stands: what static pages show."""
+        return self.frame.value
 
     def __repr__(self) -> str:
         inputs = ", ".join(f"{k}={number(v)}" for k, v in self.values.items())

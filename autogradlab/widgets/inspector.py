@@ -30,6 +30,7 @@ from ..viz import words
 from ..viz.trace import Graph, trace
 from ..viz.why import to_html, why
 from .frames import FrameRenderer, _colour_scales
+from .static import ShowsAPicture
 from .steps import Edge, short, title
 
 MAX_PATHS = 40  # paths listed (and drawn) at most; the sum still covers all of them
@@ -161,7 +162,7 @@ class NodeInspector(widgets.VBox):
         return "<div style='font-size:13px;line-height:1.5'>" + "<br>".join(rows) + "</div>"
 
 
-class PathExplorer(widgets.VBox):
+class PathExplorer(ShowsAPicture, widgets.VBox):
     """Pick a leaf: every path from it to the output is drawn, and ∂output/∂leaf is written as
     the sum, over those paths, of the product of the local derivatives along each one."""
 
@@ -194,6 +195,13 @@ class PathExplorer(widgets.VBox):
             self.show(leaves[0])
         else:
             self.formula.value = "No leaf that requires grad leads to the output."
+
+    def _static_png(self) -> bytes:
+        """The paths of the leaf shown now: what static pages show."""
+        return self.image.value
+
+    def __repr__(self) -> str:
+        return f"PathExplorer({self.graph.output}: paths from {self.dropdown.value})"
 
     def show(self, leaf: str) -> None:
         """Draw and explain the paths from ``leaf`` to the output."""

@@ -17,7 +17,7 @@ and in Voilà. The step buttons (first, previous, next, last) go through the ker
 ``play.value``.
 
 Where widgets cannot be shown (a static HTML export, GitHub), the player shows its first frame
-as a plain image instead (see :meth:`GraphPlayer._repr_mimebundle_`).
+as a plain image instead (see :mod:`autogradlab.widgets.static`).
 
 Big graphs are folded (:func:`autogradlab.viz.transforms.reduce`, as ``ag.viz.draw`` does): each
 module call, layer or neuron becomes one box holding its output's value and gradient, and the
@@ -27,7 +27,6 @@ player says so. The "open" menu opens a group (a round trip to the kernel redraw
 
 from __future__ import annotations
 
-import base64
 import html
 import os
 from collections.abc import Mapping
@@ -43,6 +42,7 @@ from ..viz.trace import Graph, trace
 from . import export
 from .export import script_hint
 from .frames import FrameRenderer
+from .static import ShowsAPicture
 from .steps import MAX_NODES, Step, build_steps
 
 _PHASE_STYLE = (
@@ -53,7 +53,7 @@ FOLD_ALL = "\x00fold all"  # the menu's value for "fold all again" (no node has 
 _CAPTION_STYLE = "font-size:14px;line-height:1.45;max-width:1000px;padding:2px 4px"
 
 
-class GraphPlayer(widgets.VBox):
+class GraphPlayer(ShowsAPicture, widgets.VBox):
     """An animation of ``output``'s forward pass and backward pass (an ipywidgets ``VBox``).
 
     ``names`` maps variable names to tensors for the labels (default: the caller's variables).
@@ -261,17 +261,9 @@ class GraphPlayer(widgets.VBox):
             f"steps{grouped})"
         )
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        """The widget, plus its first frame as a PNG and a one-line text, as fallbacks.
-
-        JupyterLab and Voilà show the widget. nbconvert shows the PNG when the notebook was
-        saved without widget state; GitHub and other static viewers show the PNG; nbval
-        compares only the ``text/plain`` line (which is stable).
-        """
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["text/plain"] = repr(self)
-        bundle["image/png"] = base64.b64encode(self.pngs[0]).decode("ascii")
-        return bundle
+    def _static_png(self) -> bytes:
+        """The first frame: what static pages show (see :mod:`autogradlab.widgets.static`)."""
+        return self.pngs[0]
 
 
 def _image_layout(width: int = 1000) -> widgets.Layout:
