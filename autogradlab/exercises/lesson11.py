@@ -640,9 +640,11 @@ class Value:
         check=_check_backprop,
         argument="backprop",
         setup=TOPOLOGICAL_SORT,
-        explanation="Seed the output, then every node's own `_backward`, outputs first. Like "
-                    "PyTorch, this adds into `grad` (lesson 5's accumulation): calling it twice "
-                    "without resetting the gradients to 0 gives twice the gradients.",
+        explanation="Seed the output, then every node's own `_backward`, outputs first. Unlike "
+                    "PyTorch, whose inner nodes keep no gradient, every node of your engine keeps "
+                    "its `grad`. A second `backprop` without setting every node's `grad` back to "
+                    "0 compounds: inner nodes pass on old and new gradients together (for "
+                    "$L = \\tanh(xw)^2$, `w.grad` ends 4 times its first value, not 2 times).",
         solution="""
 def backprop(root):
     root.grad = 1.0                              # dL/dL = 1
