@@ -3,7 +3,8 @@
 Each listed notebook's code cells run in order in one namespace (as a learner would run them, with
 the placeholder answers), and each ``<details>`` solution block's Python code runs at the point
 where it appears; its last printed line must be the check's "✓ Correct" message.
-Lessons whose solutions use IPython magics, or train for a while, are not listed.
+Lessons 6 and 7 run theirs in ``tests/test_lesson_06.py`` and ``tests/test_lesson_07.py``,
+lessons 11 to 13 in ``tests/test_new_lessons.py``; lesson 14's need torch (``tests/test_lesson_14.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ RUNNABLE = [
     "00_start_here.ipynb",
     "01_tensors.ipynb",
     "02_computation_graphs.ipynb",
+    "03_forward_pass.ipynb",
+    "04_backpropagation.ipynb",
     "05_autograd_mechanics.ipynb",
+    "08_dynamic_graphs_rnn.ipynb",
+    "09_gpus.ipynb",
+    "10_build_your_own_op.ipynb",
 ]
 SOLUTION_CODE = re.compile(r"<details>.*?```python\n(.*?)```.*?</details>", re.S)
 
