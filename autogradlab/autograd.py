@@ -811,6 +811,7 @@ def run_backward(
                 if g is not None and fn.needs_grad[index]:
                     run.send(fn, index, x, g)
             run.done(fn, grad, grads)
+        grad = grads = g = None  # let go of the last node's arrays, so a .grad may keep them
         run.deliver_to_leaves()
 
 

@@ -119,3 +119,24 @@ def test_a_float32_input_made_by_an_operation_gets_a_float32_gradient():
     loss = (y * ag.tensor(np.ones(3), dtype=ag.float64)).sum()
     loss.backward()
     assert x.grad.dtype is ag.float32
+
+
+def test_a_big_weight_gradient_is_kept_without_a_copy(monkeypatch):
+    # the engine made the array and nothing else holds it once the graph is used up: copying
+    # it into .grad (800 KB for a 784-256 layer, every step) would only cost time
+    owned = {}
+    accumulate = ag.Tensor._accumulate_grad
+
+    def spy(self, total, owned_flag):
+        owned[tuple(self.shape)] = owned_flag
+        return accumulate(self, total, owned=owned_flag)
+
+    monkeypatch.setattr(ag.Tensor, "_accumulate_grad", lambda self, total, owned: spy(
+        self, total, owned))
+    weight = ag.randn(256, 784, requires_grad=True)
+    bias = ag.zeros(256, requires_grad=True)
+    x = ag.randn(8, 784)
+    ag.nn.functional.linear(x, weight, bias).relu().sum().backward()
+    assert owned[(256, 784)] is True
+    assert owned[(256,)] is False  # small: the views' record still holds it, so .grad copies
+    assert not np.shares_memory(weight.grad.data, bias.grad.data)
