@@ -393,7 +393,8 @@ class Node:
     def saved_as_tensors(self) -> tuple[Any, ...]:
         """The saved values as graph Tensors: each input as itself, the output as a tensor made
         by this node, anything else as a constant."""
-        by_identity = {id(x._data): x for x in self.inputs if isinstance(x, Tensor)}
+        by_identity = {id(_edge_data(edge)): x for edge, x in zip(self.edges, self.inputs)
+                       if isinstance(x, Tensor)}  # keyed by the numbers forward was given
         out: list[Any] = []
         for value in Node.saved_tensors.fget(self):  # type: ignore[attr-defined]  (the arrays)
             if value is self.value:

@@ -140,3 +140,15 @@ def test_a_big_weight_gradient_is_kept_without_a_copy(monkeypatch):
     assert owned[(256, 784)] is True
     assert owned[(256,)] is False  # small: the views' record still holds it, so .grad copies
     assert not np.shares_memory(weight.grad.data, bias.grad.data)
+
+
+def test_second_order_through_a_retained_intermediate_whose_data_was_read():
+    x = ag.tensor(3.0, dtype=ag.float64, requires_grad=True)
+    y = x * x
+    y.retain_grad()
+    z = y * y  # x**4; the node keeps y's node, and gives y itself back as its input
+    assert float(y.item()) == 9.0  # now y holds a 0-d array, the node still the NumPy number
+    assert z.grad_fn.inputs[0] is y
+    (g,) = ag.grad(z, x, create_graph=True)
+    (h,) = ag.grad(g, x)
+    assert g.item() == pytest.approx(4 * 27) and h.item() == pytest.approx(12 * 9)
