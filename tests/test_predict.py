@@ -158,3 +158,22 @@ def test_opening_a_folded_group_asks_about_the_steps_now_shown():
         assert player.frames.children[q.index].value != player.revealed_pngs[q.index]
     weight = next(q for q in player.questions if q.target == "model.0.weight")
     assert weight.expected == pytest.approx(model[0].weight.grad.numpy().reshape(-1)[0])
+
+
+def test_the_answer_box_sends_its_number_once_on_enter_or_check():
+    """Enter (a value change of the box, which syncs on Enter) and Check both send the typed
+    number; it is checked once and the box is emptied, so a Check after Enter does nothing."""
+    a = ag.tensor(2.0, requires_grad=True)
+    L = 10 - a * 3
+    L.backward()
+    player = ag.animate(L, predict=True)
+    first = player.pending
+    player.answer_box.value = "12345"  # what Enter does in the browser
+    assert player.answer_box.value == ""
+    assert "12345" in player.verdict.value and "Not yet" in player.verdict.value
+    shown = player.verdict.value
+    player.check_button.click()  # the box is empty: nothing is sent again
+    assert player.verdict.value == shown and player._tries == 1
+    player.answer_box.value = str(first.expected)
+    player.check_button.click()
+    assert player.pending is not first

@@ -194,12 +194,16 @@ class PredictPlayer(GraphPlayer):
         super().__init__(output, names=names, max_nodes=max_nodes, interval=interval,
                          inspector=inspector, paths=paths, **view)
         self.question = widgets.HTML().add_class("autogradlab-predict-question")
+        # Enter (or leaving the box) sends the number, as the Check button does; a number is
+        # checked once, then the box is cleared (the verdict repeats it)
         self.answer_box = widgets.Text(placeholder="a number, e.g. -2 or 0.5",
+                                       continuous_update=False,
                                        layout=widgets.Layout(width="200px"))
         self.answer_box.add_class("autogradlab-predict-answer")
+        self.answer_box.observe(lambda _: self._submit(), names="value")
         self.check_button = widgets.Button(description="Check", button_style="primary")
         self.check_button.add_class("autogradlab-predict-check")
-        self.check_button.on_click(lambda _: self.answer(self.answer_box.value))
+        self.check_button.on_click(lambda _: self._submit())
         self.verdict = widgets.HTML().add_class("autogradlab-predict-verdict")
         self.score_text = widgets.HTML().add_class("autogradlab-predict-score")
         quiz = widgets.VBox([self.question, widgets.HBox([self.answer_box, self.check_button]),
@@ -274,6 +278,13 @@ class PredictPlayer(GraphPlayer):
             self.play.value = question.index
 
     # -- answers ------------------------------------------------------------------------------
+
+    def _submit(self) -> None:
+        """Check what the box holds, if anything, and empty it for the next try."""
+        typed = self.answer_box.value
+        if typed.strip():
+            self.answer_box.value = ""
+            self.answer(typed)
 
     def answer(self, x: float | str) -> str:
         """Check ``x`` against the question asked now; return the verdict (also shown)."""
