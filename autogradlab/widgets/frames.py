@@ -337,9 +337,13 @@ def _footer_height(legend: Sequence[str], width: float) -> float:
 def fit_px(text: str, room: float, points: float) -> str:
     """``text`` cut (with an ellipsis) to ``room`` pixels at ``points``: for one-line headers
     only; the caption under the frame always has the whole sentence."""
+    whole = text
     while text and px(text + "…", points) > room:
         text = text[:-1]
-    return text + "…"
+    if text == whole:
+        return text
+    space = text.rfind(" ")  # cut between words, never inside a number
+    return (text[:space] + " …") if space > 0 else text + "…"
 
 
 def _colour_scales(graph: Graph) -> dict[str, float]:
@@ -353,8 +357,19 @@ def _colour_scales(graph: Graph) -> dict[str, float]:
 
 
 def fit(text: str, chars: int) -> str:
-    """``text`` cut to ``chars`` characters, with an ellipsis when cut."""
-    return text if len(text) <= chars else text[: max(chars - 1, 0)] + "…"
+    """``text`` cut to ``chars`` characters, with an ellipsis when cut. The cut falls between
+    two items or words, never inside a number: "value 40×2, …", not "value 40×2, min -1.…"
+    (a number cut short would read as another number)."""
+    if len(text) <= chars:
+        return text
+    head = text[: max(chars - 1, 0)]
+    between_items = head.rfind(", ")
+    if 0 < between_items <= chars - 3:
+        return text[:between_items] + ", …"
+    between_words = head.rfind(" ")
+    if between_words > 0:
+        return text[:between_words] + " …"
+    return head + "…"
 
 
 def arrowhead(tip: Point, towards: Point, size: float = 8.0) -> list[Point]:

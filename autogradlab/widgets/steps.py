@@ -114,8 +114,8 @@ def title(graph: Graph, node: str) -> str:
 
 
 def value_text(graph: Graph, node: str) -> str:
-    """A node's value in words: ``3.0`` or ``5×5, min ..., max ..., norm ...``."""
-    return words.summary(graph.node(node)["value"])
+    """A node's value line, as every box writes it: ``value 3.0`` or ``value 5×5, min ...``."""
+    return words.value_line(graph.node(node)["value"])
 
 
 def grad_text(graph: Graph, node: str, total: Any) -> str:
