@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lesson_notebooks import markdown
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 LESSON = LESSONS / "00_start_here.ipynb"
@@ -41,10 +42,6 @@ def _nb():
     if not LESSON.exists():
         pytest.skip("lesson 0 not written yet")
     return nbformat.read(LESSON, as_version=4)
-
-
-def _markdown(nb) -> str:
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
 def _map_rows(nb) -> dict[int, tuple[str, str]]:
@@ -79,14 +76,14 @@ def test_the_maps_titles_are_the_lessons_titles():
 
 
 def test_no_testing_machinery_is_explained_to_the_learner():
-    text = _markdown(_nb())
+    text = markdown(_nb())
     for word in ("NBVAL", "nbval", "automatic tests", "IGNORE_OUTPUT", "source material"):
         assert word not in text, word
 
 
 def test_accumulation_is_mentioned_once_and_left_to_lesson_5():
     nb = _nb()
-    prose = " ".join(ln for ln in _markdown(nb).splitlines() if not ln.startswith("|"))
+    prose = " ".join(ln for ln in markdown(nb).splitlines() if not ln.startswith("|"))
     sentences = [s for s in re.split(r"(?<=\.)\s", prose) if "accumulate" in s]
     assert sentences and all("lesson 5" in s for s in sentences), sentences
     backward_calls = sum(c.source.count(".backward(") for c in nb.cells
@@ -96,13 +93,13 @@ def test_accumulation_is_mentioned_once_and_left_to_lesson_5():
 
 def test_the_seed_promise_is_made():
     nb = _nb()
-    assert re.search(r"(?i)every lesson .*fix the random seed", _markdown(nb).replace("\n", " "))
+    assert re.search(r"(?i)every lesson .*fix the random seed", markdown(nb).replace("\n", " "))
     first_code = next(c for c in nb.cells if c.cell_type == "code").source
     assert "import numpy as np" in first_code and "ag.manual_seed(0)" in first_code
 
 
 def test_the_examples_are_credited_once_by_title_and_the_order_of_lessons_is_stated():
-    text = _markdown(_nb()).replace("\n", " ")
+    text = markdown(_nb()).replace("\n", " ")
     assert "### Where the examples come from" in text
     for title in ("Graphs, Automatic Differentiation and Autograd in PyTorch Python",
                   "Graphs, Automatic Differentiation and Autograd in PyTorch*",

@@ -12,13 +12,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+from lesson_notebooks import markdown, saved_text
 
 from autogradlab.exercises import lesson02
 
@@ -30,32 +29,6 @@ LEAKS = re.compile(r"source material|nbval|NBVAL|\bCI\b|CUDA|cupy|/tmp/|/work/|0
 @pytest.fixture(scope="module")
 def nb():
     return nbformat.read(LESSON, as_version=4)
-
-
-def _markdown(nb) -> str:
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-
-
-def _saved_text(cell) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.output_type == "stream":
-            parts.append(out.text)
-        elif "text/plain" in out.get("data", {}):
-            parts.append(out.data["text/plain"])
-    return "".join(parts)
-
-
-def _twins(nb):
-    return [c for c in nb.cells
-            if c.cell_type == "code" and "pytorch" in c.metadata.get("tags", [])]
-
-
-def _run(source: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(source, "<pytorch twin>", "exec"), {"__name__": "__main__"})
-    return out.getvalue()
 
 
 def test_title_seed_and_last_section(nb):
@@ -71,26 +44,26 @@ def test_title_seed_and_last_section(nb):
 
 def test_no_authoring_words_or_machine_output_reach_the_learner(nb):
     for i, cell in enumerate(nb.cells):
-        text = cell.source if cell.cell_type == "markdown" else _saved_text(cell)
+        text = cell.source if cell.cell_type == "markdown" else saved_text(cell)
         assert not LEAKS.search(text), f"cell {i}: {LEAKS.search(text).group(0)!r}"
     assert "·" not in nb.cells[0].source.splitlines()[0]
 
 
 def test_finite_differences_are_taught_with_a_formula_and_the_explorer(nb):
-    text = _markdown(nb)
+    text = markdown(nb)
     assert "finite difference" in text.lower()
     assert r"\frac{f(x + h) - f(x)}{h}" in text  # the formula, as display maths
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "ag.explore(" in code and "explorer.set(" in code and "explorer.nudges" in code
-    printed = "\n".join(_saved_text(c) for c in nb.cells if c.cell_type == "code")
+    printed = "\n".join(saved_text(c) for c in nb.cells if c.cell_type == "code")
     assert "change / h = 14.0100" in printed
     assert "the engine's df/dx = +14.00" in printed
 
 
 def test_the_if_demo_and_no_separate_tape(nb):
-    text = _markdown(nb)
+    text = markdown(nb)
     assert "no separate list of" in text and "tape" in text
-    printed = "\n".join(_saved_text(c) for c in nb.cells if c.cell_type == "code")
+    printed = "\n".join(saved_text(c) for c in nb.cells if c.cell_type == "code")
     assert "x = +2: out.grad_fn = MulBackward0, d out/dx = +3" in printed
     assert "x = -2: the graph is out = x ** 2; d out/dx = -4" in printed
 

@@ -11,13 +11,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+from lesson_notebooks import saved_text
 
 import autogradlab as ag
 from autogradlab.exercises import lesson03
@@ -32,30 +31,8 @@ def nb():
     return nbformat.read(LESSON, as_version=4)
 
 
-def _saved_text(cell) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.output_type == "stream":
-            parts.append(out.text)
-        elif "text/plain" in out.get("data", {}):
-            parts.append(out.data["text/plain"])
-    return "".join(parts)
-
-
 def _printed(nb) -> str:
-    return "\n".join(_saved_text(c) for c in nb.cells if c.cell_type == "code")
-
-
-def _twins(nb):
-    return [c for c in nb.cells
-            if c.cell_type == "code" and "pytorch" in c.metadata.get("tags", [])]
-
-
-def _run(source: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(source, "<pytorch twin>", "exec"), {"__name__": "__main__"})
-    return out.getvalue()
+    return "\n".join(saved_text(c) for c in nb.cells if c.cell_type == "code")
 
 
 def test_title_seed_and_last_section(nb):
@@ -73,7 +50,7 @@ def test_title_seed_and_last_section(nb):
 
 def test_no_authoring_words_or_machine_output_reach_the_learner(nb):
     for i, cell in enumerate(nb.cells):
-        text = cell.source if cell.cell_type == "markdown" else _saved_text(cell)
+        text = cell.source if cell.cell_type == "markdown" else saved_text(cell)
         assert not LEAKS.search(text), f"cell {i}: {LEAKS.search(text).group(0)!r}"
 
 

@@ -12,13 +12,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+from lesson_notebooks import markdown, saved_text
 
 import autogradlab as ag
 from autogradlab.exercises import lesson04
@@ -29,32 +28,6 @@ LESSON = Path(__file__).resolve().parent.parent / "lessons" / "04_backpropagatio
 @pytest.fixture(scope="module")
 def nb():
     return nbformat.read(LESSON, as_version=4)
-
-
-def _markdown(nb) -> str:
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-
-
-def _twins(nb):
-    return [c for c in nb.cells
-            if c.cell_type == "code" and "pytorch" in c.metadata.get("tags", [])]
-
-
-def _saved_text(cell) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.output_type == "stream":
-            parts.append(out.text)
-        elif "text/plain" in out.get("data", {}):
-            parts.append(out.data["text/plain"])
-    return "".join(parts)
-
-
-def _run(source: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(source, "<pytorch twin>", "exec"), {"__name__": "__main__"})
-    return out.getvalue()
 
 
 # -- the lesson's shape ---------------------------------------------------------------------------
@@ -72,14 +45,14 @@ def test_title_seed_and_sections(nb):
 
 
 def test_names_reverse_mode_and_topological_order(nb):
-    text = _markdown(nb)
+    text = markdown(nb)
     assert "**reverse mode**" in text.lower() or "**Reverse mode**" in text
     assert "one pass per" in text  # why a scalar loss makes reverse mode the right mode
     assert "**topological" in text and "lesson 11" in text
 
 
 def test_derivations_are_display_maths(nb):
-    text = _markdown(nb)
+    text = markdown(nb)
     blocks = re.findall(r"\$\$(.*?)\$\$", text, re.S)
     joined = "\n".join(blocks)
     assert r"\underbrace" in joined                       # dL/da as a sum over two paths
@@ -91,10 +64,10 @@ def test_derivations_are_display_maths(nb):
 
 
 def test_no_authoring_words_and_accumulation_only_referred_to(nb):
-    text = _markdown(nb).lower()
+    text = markdown(nb).lower()
     for word in ("source material", "nbval", "nbval_ignore"):
         assert word not in text
-    saved = "\n".join(_saved_text(c) for c in nb.cells if c.cell_type == "code").lower()
+    saved = "\n".join(saved_text(c) for c in nb.cells if c.cell_type == "code").lower()
     for word in ("cuda", "cupy", "traceback", "0x"):
         assert word not in saved
     assert "lesson 5" in text

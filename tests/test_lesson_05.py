@@ -13,12 +13,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import nbformat
 import pytest
+from lesson_notebooks import markdown, saved_text
 
 import autogradlab as ag
 
@@ -28,32 +27,6 @@ LESSON = Path(__file__).resolve().parent.parent / "lessons" / "05_autograd_mecha
 @pytest.fixture(scope="module")
 def nb():
     return nbformat.read(LESSON, as_version=4)
-
-
-def _markdown(nb) -> str:
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-
-
-def _twins(nb):
-    return [c for c in nb.cells
-            if c.cell_type == "code" and "pytorch" in c.metadata.get("tags", [])]
-
-
-def _saved_text(cell) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.output_type == "stream":
-            parts.append(out.text)
-        elif "text/plain" in out.get("data", {}):
-            parts.append(out.data["text/plain"])
-    return "".join(parts)
-
-
-def _run(source: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(source, "<pytorch twin>", "exec"), {"__name__": "__main__"})
-    return out.getvalue()
 
 
 # -- the lesson's shape ---------------------------------------------------------------------------
@@ -71,10 +44,10 @@ def test_title_seed_and_sections(nb):
 
 
 def test_no_authoring_words(nb):
-    text = _markdown(nb).lower()
+    text = markdown(nb).lower()
     for word in ("source material", "nbval", "nbval_ignore"):
         assert word not in text
-    saved = "\n".join(_saved_text(c) for c in nb.cells if c.cell_type == "code").lower()
+    saved = "\n".join(saved_text(c) for c in nb.cells if c.cell_type == "code").lower()
     for word in ("cuda", "cupy", "traceback", " at 0x"):
         assert word not in saved
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from test_new_lessons import _saved_text
+from lesson_notebooks import saved_text
 
 import autogradlab as ag
 from autogradlab.exercises import lesson07
@@ -34,7 +34,7 @@ def nb():
 
 
 def _outputs(nb) -> str:
-    return "\n".join(_saved_text(c) for c in nb.cells
+    return "\n".join(saved_text(c) for c in nb.cells
                      if c.cell_type == "code" and "pytorch" not in c.metadata.get("tags", []))
 
 

@@ -4,7 +4,8 @@ Each listed notebook's code cells run in order in one namespace (as a learner wo
 the placeholder answers), and each ``<details>`` solution block's Python code runs at the point
 where it appears; its last printed line must be the check's "✓ Correct" message.
 Lessons 6 and 7 run theirs in ``tests/test_lesson_06.py`` and ``tests/test_lesson_07.py``,
-lessons 11 to 13 in ``tests/test_new_lessons.py``; lesson 14's need torch (``tests/test_lesson_14.py``).
+lessons 11 to 13 in ``tests/test_new_lessons.py``; lesson 14's need torch
+(``tests/test_lesson_14.py``).
 """
 
 from __future__ import annotations

@@ -283,28 +283,6 @@ def _notebook(name):
     return nbformat.read(path, as_version=4)
 
 
-def _twins(nb):
-    return [c for c in nb.cells
-            if c.cell_type == "code" and "pytorch" in c.metadata.get("tags", [])]
-
-
-def _saved_text(cell) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.output_type == "stream":
-            parts.append(out.text)
-        elif "text/plain" in out.get("data", {}):
-            parts.append(out.data["text/plain"])
-    return "".join(parts)
-
-
-def _run(source: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(source, "<pytorch twin>", "exec"), {"__name__": "__main__"})
-    return out.getvalue()
-
-
 # -- the worked solutions, run in place ----------------------------------------------------------
 
 SOLUTION_CODE = re.compile(r"<details>.*?```python\n(.*?)```.*?</details>", re.S)
