@@ -412,8 +412,11 @@ c.JupyterHub.load_roles = [{{"name": "classroom-admin", "services": ["classroom-
 
 def run_notebook(server: str, token: str, path: str, notebook: dict, keep_kernel: bool = False,
                  cell_timeout: float = 300, on_kernel=None) -> dict:
-    import websocket  # websocket-client, a dependency of jupyter_server
+    """Run every code cell of ``notebook`` in a new kernel session on ``server``, as Lab does.
 
+    Like JupyterLab, a dropped websocket is reopened with the same session id (the server keeps
+    the kernel's messages for that session meanwhile) and the cell's reply is awaited again; the
+    result counts these ``reconnects``. Returns the cell count, seconds and errors."""
     started = time.monotonic()
     session = request("POST", f"{server}/api/sessions", token,
                       {"path": path, "type": "notebook", "name": Path(path).name,
@@ -421,11 +424,7 @@ def run_notebook(server: str, token: str, path: str, notebook: dict, keep_kernel
     kernel_id, session_id = session["kernel"]["id"], uuid.uuid4().hex
     if on_kernel:
         on_kernel()
-    ws_url = server.replace("http://", "ws://", 1)
-    ws = websocket.create_connection(
-        f"{ws_url}/api/kernels/{kernel_id}/channels?session_id={session_id}",
-        header=[f"Authorization: token {token}"], timeout=cell_timeout,
-    )
+    channel = _KernelChannel(server, token, kernel_id, session_id, cell_timeout)
     errors: list[str] = []
     cells = 0
     try:
@@ -436,47 +435,97 @@ def run_notebook(server: str, token: str, path: str, notebook: dict, keep_kernel
             if not source.strip():
                 continue
             cells += 1
-            errors += _execute(ws, session_id, source, cell_timeout)
+            errors += channel.execute(source)
             if errors:
                 break
     finally:
-        ws.close()
+        channel.close()
     took = time.monotonic() - started
     if not keep_kernel:
         with contextlib.suppress(OSError, ValueError):
             request("DELETE", f"{server}/api/sessions/{session['id']}", token)
     return {"path": path, "cells": cells, "seconds": took, "errors": errors,
-            "kernel_id": kernel_id, "session_id": session["id"]}
+            "kernel_id": kernel_id, "session_id": session["id"],
+            "reconnects": channel.reconnects}
 
 
-def _execute(ws, session_id: str, code: str, timeout: float) -> list[str]:
-    msg_id = uuid.uuid4().hex
-    ws.send(json.dumps({
-        "header": {"msg_id": msg_id, "username": "learner", "session": session_id,
-                   "msg_type": "execute_request", "version": "5.3"},
-        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-        "content": {"code": code, "silent": False, "store_history": True,
-                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-    }))
-    errors, replied, idle = [], False, False
-    deadline = time.monotonic() + timeout
-    while not (replied and idle):
-        if time.monotonic() > deadline:
-            return [f"no reply in {timeout:.0f} s to:\n{code[:200]}"]
-        msg = _decode(ws.recv())
-        if msg.get("parent_header", {}).get("msg_id") != msg_id:
-            continue
-        kind = msg["header"]["msg_type"]
-        if kind == "error":
-            errors.append(f"{msg['content']['ename']}: {msg['content']['evalue']}\n"
-                          f"in:\n{code[:300]}")
-        elif kind == "execute_reply":
-            replied = True
-            if msg["content"]["status"] != "ok" and not errors:
-                errors.append(f"status {msg['content']['status']} in:\n{code[:300]}")
-        elif kind == "status" and msg["content"]["execution_state"] == "idle":
-            idle = True
-    return errors
+class _KernelChannel:
+    """A kernel's websocket, reopened (at most ``MAX_RECONNECTS`` times) when it drops."""
+
+    MAX_RECONNECTS = 3
+
+    def __init__(self, server: str, token: str, kernel_id: str, session_id: str,
+                 timeout: float) -> None:
+        ws_url = server.replace("http://", "ws://", 1)
+        self.url = f"{ws_url}/api/kernels/{kernel_id}/channels?session_id={session_id}"
+        self.token, self.session_id, self.timeout = token, session_id, timeout
+        self.reconnects = 0
+        self.ws = self._connect()
+
+    def _connect(self):
+        import websocket  # websocket-client, a dependency of jupyter_server
+
+        return websocket.create_connection(
+            self.url, header=[f"Authorization: token {self.token}"], timeout=self.timeout)
+
+    def _reconnect(self, why: Exception) -> None:
+        if self.reconnects >= self.MAX_RECONNECTS:
+            raise HubError(f"the kernel's websocket dropped {self.reconnects + 1} times "
+                           f"(last: {why!r})") from why
+        self.reconnects += 1
+        with contextlib.suppress(Exception):
+            self.ws.close()
+        time.sleep(1)
+        self.ws = self._connect()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.ws.close()
+
+    def execute(self, code: str) -> list[str]:
+        """Send ``code``; wait for its reply and for the kernel to go idle. Returns errors."""
+        import websocket
+
+        dropped = (websocket.WebSocketConnectionClosedException, ConnectionError)
+        msg_id = uuid.uuid4().hex
+        request_msg = json.dumps({
+            "header": {"msg_id": msg_id, "username": "learner", "session": self.session_id,
+                       "msg_type": "execute_request", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": code, "silent": False, "store_history": True,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        })
+        while True:
+            try:
+                self.ws.send(request_msg)
+                break
+            except dropped as err:  # not sent: reopen and send again
+                self._reconnect(err)
+        errors, replied, idle = [], False, False
+        deadline = time.monotonic() + self.timeout
+        while not (replied and idle):
+            if time.monotonic() > deadline:
+                return [f"no reply in {self.timeout:.0f} s to:\n{code[:200]}"]
+            try:
+                msg = _decode(self.ws.recv())
+            except websocket.WebSocketTimeoutException:
+                continue  # the deadline above decides
+            except dropped as err:  # sent: the server replays its messages to the new socket
+                self._reconnect(err)
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "error":
+                errors.append(f"{msg['content']['ename']}: {msg['content']['evalue']}\n"
+                              f"in:\n{code[:300]}")
+            elif kind == "execute_reply":
+                replied = True
+                if msg["content"]["status"] != "ok" and not errors:
+                    errors.append(f"status {msg['content']['status']} in:\n{code[:300]}")
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
+        return errors
 
 
 def _decode(frame) -> dict:

@@ -15,7 +15,7 @@ import re
 import shutil
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import nbformat
@@ -146,10 +146,27 @@ def _teacher_updates_the_course(remote: Path, work: Path) -> str:
     return ch.git("rev-parse", "HEAD", cwd=work).strip()
 
 
-def _each(function, learners):
-    """Run ``function(learner)`` for every learner at once (one thread each); results in order."""
-    with ThreadPoolExecutor(max_workers=len(learners)) as pool:
-        return list(pool.map(function, learners))
+# The whole hub test ends (passed, or failed with the hub's log) well inside pytest's timeout:
+# learners still busy when this time is up fail the test by name, and nobody waits on them.
+HUB_TEST_SECONDS = 720
+
+
+def _each(function, learners, deadline: float, phase: str):
+    """Run ``function(learner)`` for every learner at once (one thread each); results in order.
+
+    Waits until ``deadline`` (``time.monotonic()``) at most; learners still busy then fail the
+    test by name. Their threads are left behind, not joined: stopping the hub ends them."""
+    pool = ThreadPoolExecutor(max_workers=len(learners))
+    try:
+        futures = [pool.submit(function, learner) for learner in learners]
+        _, busy = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+        if busy:
+            names = [learner.name for learner, f in zip(learners, futures) if f in busy]
+            raise ch.HubError(f"{phase}: {', '.join(names)} still busy when the test's "
+                              f"{HUB_TEST_SECONDS} s ran out")
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 @pytest.mark.classroom
@@ -158,6 +175,7 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
     _need("git")
     _need("npm")
     started = time.monotonic()
+    deadline = started + HUB_TEST_SECONDS
     remote = ch.course_remote(tmp_path)
     try:
         proxy = ch.proxy_command()
@@ -179,7 +197,7 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
         names = [f"learner-{i:02d}" for i in range(LEARNERS)]
         learners = hub.create_learners(names)
         assert len({learner.token for learner in learners}) == LEARNERS
-        _each(hub.start_server, learners)
+        _each(hub.start_server, learners, deadline, "starting servers")
         timings["ten servers ready"] = time.monotonic() - started
         pids = [learner.server_pid for learner in learners]
         assert all(pids) and len(set(pids)) == LEARNERS, pids
@@ -196,7 +214,7 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
         # then opens lesson 0 in JupyterLab.
         link = classroom_link(hub.url, repo=str(remote), branch="main")
         assert link.startswith(f"{hub.url}/hub/user-redirect/git-pull?repo=")
-        pulls = _each(lambda learner: hub.pull(learner, link), learners)
+        pulls = _each(lambda learner: hub.pull(learner, link), learners, deadline, "first pull")
         timings["ten pulls"] = time.monotonic() - started
         for learner, pull in zip(learners, pulls):
             own = hub.server_url(learner)
@@ -223,7 +241,7 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
             hub.put_notebook(learner, f"{COURSE}/lessons/my_experiments.ipynb",
                              json.loads(nbformat.writes(mine)))
 
-        _each(edit, learners)
+        _each(edit, learners, deadline, "editing lesson 4")
 
         # Each learner's kernel runs lessons 0 and 4, all ten learners at the same time.
         def study(learner):
@@ -231,11 +249,15 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
                     for lesson in (LESSON0, LESSON4)]
 
         before = time.monotonic()
-        runs = _each(study, learners)
+        runs = _each(study, learners, deadline, "running lessons 0 and 4")
         timings["ten learners ran lessons 0 and 4"] = time.monotonic() - before
         for learner, results in zip(learners, runs):
             for result in results:
                 assert result["cells"] > 3 and result["errors"] == [], (learner.name, result)
+        reconnects = {learner.name: sum(result["reconnects"] for result in results)
+                      for learner, results in zip(learners, runs)}
+        print("websockets reopened while running lessons:",
+              {name: n for name, n in reconnects.items() if n} or "none")
         kernels = {result["kernel_id"] for results in runs for result in results}
         assert len(kernels) == 2 * LEARNERS
 
@@ -251,7 +273,8 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
 
         # The teacher updates the course; every learner clicks the link again.
         teacher = _teacher_updates_the_course(remote, tmp_path / "teacher")
-        again = _each(lambda learner: hub.pull(learner, link), learners)
+        again = _each(lambda learner: hub.pull(learner, link), learners, deadline,
+                      "second pull")
         assert all(any("Merge" in str(e.get("output", "")) or "merge" in str(e.get("output", ""))
                        for e in pull["events"]) for pull in again), again[0]["events"]
         timings["second pulls"] = time.monotonic() - started
@@ -277,6 +300,11 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
             assert teacher in merged
         # Nothing of the learners went upstream.
         assert ch.git("rev-parse", "main", cwd=remote).strip() == teacher
+    except BaseException:
+        print("classroom timings (s) before the failure:",
+              json.dumps({k: round(v, 1) for k, v in timings.items()}))
+        print("the hub's log, last lines:\n" + hub.log_tail(6000))
+        raise
     finally:
         leftover_before_kill = hub.stop(learners)
         print(hub.log_tail(2000) if leftover_before_kill else "")
