@@ -128,6 +128,9 @@ class Elementwise(Node):
     def backward(self, grad: Array) -> list[Array | None]:
         """The chain rule, number by number: each input gets ``grad * local``, summed back to the
         input's own shape where the forward pass broadcast it."""
+        if grad.ndim == 0:  # a single number came out, so single numbers went in: no broadcast
+            return [grad * constant_for(local, grad) if needed else None
+                    for local, needed in zip(self.local_derivatives(), self.needs_grad)]
         grads = []
         for shape, local, needed in zip(self.input_shapes, self.local_derivatives(),
                                         self.needs_grad):
@@ -149,6 +152,8 @@ class Add(Elementwise):
 
     def backward(self, grad: Array) -> list[Array | None]:
         # multiplying by 1 would only copy: hand the gradient on (summed back if broadcast)
+        if grad.ndim == 0:  # one number: nothing was broadcast
+            return [grad if needed else None for needed in self.needs_grad]
         return [
             unbroadcast(grad, shape) if needed else None
             for shape, needed in zip(self.input_shapes, self.needs_grad)
@@ -1163,24 +1168,29 @@ class NllLoss(Node):
 
     def forward(self, log_probs: Array, target: Array, reduction: str = "mean") -> Array:
         xp = xp_of(log_probs)
-        self.reduction = reduction
-        self.one_hot = xp.astype(
-            xp.expand_dims(target, axis=1) == xp.arange(log_probs.shape[1]), log_probs.dtype
-        )
-        picked = -xp.sum(log_probs * self.one_hot, axis=1)
+        self.reduction, self.target = reduction, target
+        self.classes, self.dtype = log_probs.shape[1], log_probs.dtype  # for the one-hot rows
+        rows = target.shape[0]
+        picked = -log_probs[xp.arange(rows), target]  # row i's number at column target[i]
         if reduction == "none":
             return picked
-        return xp.mean(picked) if reduction == "mean" else xp.sum(picked)
+        return xp.sum(picked) / rows if reduction == "mean" else xp.sum(picked)
+
+    @property
+    def one_hot(self) -> Array:
+        """1 at each row's target class, 0 elsewhere (rows x classes), in the output's dtype."""
+        xp = xp_of(self.target)
+        return xp.astype(self.target[:, None] == xp.arange(self.classes), self.dtype)
 
     def local_derivative(self, index: int) -> Any:
-        n = self.one_hot.shape[0] if self.reduction == "mean" else 1
+        n = self.target.shape[0] if self.reduction == "mean" else 1
         return -self.one_hot / n
 
     def backward(self, grad: Array) -> tuple[Array, None]:
         one_hot = constant_for(self.one_hot, grad)
         if self.reduction == "none":
             return -xp_of(grad).expand_dims(grad, axis=1) * one_hot, None
-        n = self.one_hot.shape[0] if self.reduction == "mean" else 1
+        n = self.target.shape[0] if self.reduction == "mean" else 1
         return (grad / -n) * one_hot, None
 
 
