@@ -513,9 +513,12 @@ class _KernelChannel:
             except dropped as err:  # sent: the server replays its messages to the new socket
                 self._reconnect(err)
                 continue
+            kind = msg.get("header", {}).get("msg_type")
+            if kind == "status" and msg["content"]["execution_state"] in ("dead", "restarting"):
+                return [f"the kernel {msg['content']['execution_state']} while running:\n"
+                        f"{code[:200]}"]
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
-            kind = msg["header"]["msg_type"]
             if kind == "error":
                 errors.append(f"{msg['content']['ename']}: {msg['content']['evalue']}\n"
                               f"in:\n{code[:300]}")
