@@ -442,9 +442,14 @@ class Node:
         except Exception as error:
             raise fn.explain_failure(inputs, error) from None
         dtype = out.dtype
-        if (dtype is _FLOAT64 or dtype is _INT64) and cls.promotes_types and \
-                not _all_of_dtype(arrays, dtype):
-            out = backend.keep_default_float(out, arrays)
+        if (dtype is _FLOAT64 or dtype is _INT64) and cls.promotes_types:
+            # NumPy's float64 or int64 is PyTorch's dtype too when every input has it (numbers
+            # aside); otherwise keep_default_float applies PyTorch's rule. (A loop written out
+            # here, not a helper function: it runs once per operation of every float64 graph.)
+            for x in arrays:
+                if type(x) not in _PYTHON_NUMBERS and getattr(x, "dtype", dtype) is not dtype:
+                    out = backend.keep_default_float(out, arrays)
+                    break
         result = _new_tensor(Tensor)  # Tensor._from_op(out, None), written out: once per op
         result._data, result._grad, result._requires_grad = out, None, False
         result.grad_fn = result._version_counter = result._hooks = None
@@ -465,7 +470,10 @@ class Node:
                 needs.append(False)
         if True not in needs:
             return result
-        self.edges = edges
+        if len(edges) == 2:  # most operations: the two edges go straight to their attributes
+            self._edge0, self._edge1 = edges
+        else:
+            self.edges = edges
         key = tuple(needs)
         self.needs_grad = _SHARED_NEEDS.setdefault(key, key)  # one tuple for all such nodes
         self.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
@@ -521,16 +529,6 @@ class Node:
 _FLOAT64, _INT64 = backend.NUMPY_FLOAT64, backend.NUMPY_INT64
 _PYTHON_NUMBERS = (int, float, bool)
 _new_tensor = object.__new__
-
-
-def _all_of_dtype(arrays: list[Any], dtype: Any) -> bool:
-    """True when every array among ``arrays`` has ``dtype`` (numbers and None aside): then
-    NumPy's result dtype is PyTorch's too, and :func:`backend.keep_default_float` has nothing to
-    do."""
-    for x in arrays:  # noqa: SIM110  (a plain loop: faster than all() over a generator)
-        if type(x) not in _PYTHON_NUMBERS and getattr(x, "dtype", dtype) is not dtype:
-            return False
-    return True
 
 
 def _edge(x: Any) -> Any:
@@ -622,6 +620,18 @@ def _husk(x: Any) -> Any:
 summary_statistics = False
 
 
+_dtype_names: dict[Any, str] = {}
+
+
+def _dtype_name(dtype: Any) -> str:
+    """``str(dtype)``, remembered: NumPy builds the name in Python each time (a few microseconds,
+    once per summary, that is per big array of every training step)."""
+    name = _dtype_names.get(dtype)
+    if name is None:
+        name = _dtype_names[dtype] = str(dtype)
+    return name
+
+
 def summarize(value: Any) -> Any:
     """``value`` itself when it is small (or not an array), else its :class:`Summary`.
 
@@ -640,11 +650,12 @@ def summarize(value: Any) -> Any:
     else:
         picture = picture[:: max(1, -(-picture.size // (PICTURE_SIDE * PICTURE_SIDE)))]
     if not summary_statistics:
-        return Summary(tuple(host.shape), str(host.dtype), picture.copy(), None, None, None)
+        return Summary(tuple(host.shape), _dtype_name(host.dtype), picture.copy(), None, None,
+                       None)
     flat = host.reshape(-1)
     return Summary(
-        tuple(host.shape), str(host.dtype), picture.copy(), float(flat.min()), float(flat.max()),
-        float(math.sqrt(float(flat @ flat))),
+        tuple(host.shape), _dtype_name(host.dtype), picture.copy(), float(flat.min()),
+        float(flat.max()), float(math.sqrt(float(flat @ flat))),
     )
 
 
@@ -808,28 +819,29 @@ def run_backward(
             if grad is None:
                 continue
             grads = run.local_chain_rule(fn, grad)  # upstream gradient x local derivative
-            for index, (x, g) in enumerate(zip(fn.edges, grads)):
-                if g is not None and fn.needs_grad[index]:
+            for index, (x, g, needed) in enumerate(zip(fn.edges, grads, fn.needs_grad)):
+                if needed and g is not None:
                     run.send(fn, index, x, g)
             run.done(fn, grad, grads)
         grad = grads = g = None  # let go of the last node's arrays, so a .grad may keep them
         run.deliver_to_leaves()
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
+class _collector_paused:  # noqa: N801  (used like a function: ``with _collector_paused():``)
     """Pause Python's cycle collector while a backward pass runs, then restore it as it was.
 
     A backward pass makes many small objects and no reference cycles, so the collector would only
     walk the whole graph again and again for nothing (on a 65,000-node scalar graph that was half
-    of the time). The learner's setting is back as it was when the pass ends.
+    of the time). The learner's setting is back as it was when the pass ends. (A class, not a
+    ``@contextmanager`` generator: a few microseconds less per backward pass.)
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_enabled:
             gc.enable()
 
 
@@ -942,7 +954,11 @@ class BackwardPass:
             numbers, target = x._data, x.grad_fn or x
         if g.dtype is not numbers.dtype:  # a float32 input gets a float32 gradient, as in PyTorch
             g = _as_dtype_of(g, numbers)
-        entry = self.arrive(target, g)
+        entry = self.pending.get(target)
+        if entry is None:
+            entry = self.arrive(target, g)
+        else:  # another contribution to a gradient already on its way: add it up
+            entry.add(g)
         if _listeners:
             total = _plain(entry.total)
             total = backend.namespace_of(total).xp.asarray(total, copy=True)

@@ -128,8 +128,9 @@ class Elementwise(Node):
     def backward(self, grad: Array) -> list[Array | None]:
         """The chain rule, number by number: each input gets ``grad * local``, summed back to the
         input's own shape where the forward pass broadcast it."""
-        if grad.ndim == 0:  # a single number came out, so single numbers went in: no broadcast
-            return [grad * constant_for(local, grad) if needed else None
+        if grad.ndim == 0 and not isinstance(grad, Tensor):  # one number out, so one number in
+            # each input: nothing was broadcast, and grad * local is a product of two numbers
+            return [grad * local if needed else None
                     for local, needed in zip(self.local_derivatives(), self.needs_grad)]
         grads = []
         for shape, local, needed in zip(self.input_shapes, self.local_derivatives(),
