@@ -304,7 +304,10 @@ class Node:
     hooks: list | None = None
     retained: weakref.ref | None = None
     grad_output: Array | None = None
-    grad_inputs: tuple[Array | None, ...] | None = None
+    _grad_input0: Any = None  # what the last backward pass sent, one attribute per input
+    _grad_input1: Any = None
+    _grad_count: int = 0  # how many gradients it sent (0: no backward pass yet)
+    _more_grad_inputs: tuple[Array | None, ...] | None = None
     backward_order: int | None = None
     recorded_by: PassRecord | None = None
     source: SourceLine | None = None
@@ -323,6 +326,32 @@ class Node:
         if self.formulas and index < len(self.formulas):
             return self.formulas[index]
         return f"see {type(self).__name__}.backward"
+
+    @property
+    def grad_inputs(self) -> tuple[Array | None, ...] | None:
+        """What the last backward pass sent to each input (None before any backward pass).
+
+        Kept as attributes of the node, not in a list, for one or two inputs (as the ``edges``
+        are): a backward pass then leaves no new object per node behind for Python's garbage
+        collector to visit.
+        """
+        count = self._grad_count
+        if count == 1:
+            return (self._grad_input0,)
+        if count == 2:
+            return (self._grad_input0, self._grad_input1)
+        return self._more_grad_inputs
+
+    @grad_inputs.setter
+    def grad_inputs(self, grads: Sequence[Array | None] | None) -> None:
+        count = 0 if grads is None else len(grads)
+        if count == 1:
+            (self._grad_input0,) = grads  # type: ignore[misc]
+        elif count == 2:
+            self._grad_input0, self._grad_input1 = grads  # type: ignore[misc]
+        else:
+            self._more_grad_inputs = None if grads is None else tuple(grads)
+        self._grad_count = count
 
     # -- the inputs, for reading --------------------------------------------------------------
 
@@ -477,6 +506,12 @@ class Node:
         key = tuple(needs)
         self.needs_grad = _SHARED_NEEDS.setdefault(key, key)  # one tuple for all such nodes
         self.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
+        # what a backward pass will record here (see BackwardPass.done), set now: CPython lays out
+        # an object's attributes from those its class's first objects had, and one added later
+        # turns the node's attributes into a dict (one more object per node, for the collector)
+        self.grad_output = self.backward_order = self.recorded_by = None
+        self._grad_input0 = self._grad_input1 = None
+        self._grad_count, self.released = 0, False
         self.value = out = result._data
         if result._version_counter is not None:  # a view shares its input's counter
             self.output_version = result._version_counter
