@@ -276,6 +276,19 @@ def test_cross_entropy_is_log_softmax_then_nll_loss_as_in_torch():
     assert loss.item() == pytest.approx(theirs.item(), rel=1e-6)
 
 
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_nll_loss_refuses_a_class_index_out_of_range_as_torch_does(bad):
+    # indexing row by row would read -1 as "the last class" and give a loss without a word
+    log_probs = ag.nn.functional.log_softmax(ag.tensor([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]]), dim=1)
+    with pytest.raises(ValueError, match=rf"nll_loss got the class index {bad}.*0 to 2"):
+        ag.nn.functional.nll_loss(log_probs, ag.tensor([0, bad]))
+    with pytest.raises(IndexError, match="out of bounds"):
+        torch.nn.functional.nll_loss(torch.tensor(log_probs.numpy()), torch.tensor([0, bad]))
+    good = ag.nn.functional.nll_loss(log_probs, ag.tensor([2, 1]))
+    theirs = torch.nn.functional.nll_loss(torch.tensor(log_probs.numpy()), torch.tensor([2, 1]))
+    assert good.item() == pytest.approx(theirs.item(), rel=1e-6)
+
+
 def test_grad_mode_belongs_to_a_thread():
     inside, started = threading.Event(), threading.Event()
 

@@ -144,28 +144,9 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     targets (no class probabilities, no ``weight`` or ``ignore_index``).
     """
     check_reduction(reduction)
-    _check_tensors("cross_entropy", input, target)
-    if input.ndim != 2:
-        hint = " For one example, use logits.unsqueeze(0)." if input.ndim == 1 else ""
-        raise ShapeError(
-            f"cross_entropy expects logits of shape (batch, classes), but got {describe(input)}."
-            + hint
-        )
-    if target.dtype.is_floating_point or target.dtype is backend.bool_:
-        raise DTypeError(
-            f"cross_entropy needs class indices as targets (dtype int64, values 0 to "
-            f"{input.shape[1] - 1}), but got {describe(target)}. If they hold whole numbers, "
-            f"use target.long(); if they are one-hot rows or probabilities, use "
-            f"target.argmax(dim=1)."
-        )
-    if target.shape != input.shape[:1]:
-        hint = " Use target.reshape(-1)." if target.numel() == input.shape[0] else ""
-        raise ShapeError(
-            f"cross_entropy expects one class index per row of the logits {input.shape}, i.e. a "
-            f"target of shape ({input.shape[0]},), but got shape {target.shape}.{hint}"
-        )
-    _check_classes(target, input.shape[1])
-    return nll_loss(log_softmax(input, dim=1), target, reduction=reduction)
+    _check_class_targets("cross_entropy", "logits", input, target)
+    # nll_loss(log_softmax(input, dim=1), target), its checks done just above
+    return _ops.NllLoss.apply(log_softmax(input, dim=1), target, reduction=reduction)
 
 
 def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
@@ -175,8 +156,34 @@ def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
     ``LogSoftmaxBackward0`` and ``NllLossBackward0`` as in PyTorch.
     """
     check_reduction(reduction)
-    _check_tensors("nll_loss", input, target)
+    _check_class_targets("nll_loss", "log-probabilities", input, target)
     return _ops.NllLoss.apply(input, target, reduction=reduction)
+
+
+def _check_class_targets(name: str, what: str, input: Any, target: Any) -> None:  # noqa: A002
+    """``input`` is (batch, classes) and ``target`` holds one class index per row, each in range
+    (PyTorch raises on an index out of range too; indexing would pick a wrong number silently)."""
+    _check_tensors(name, input, target)
+    if input.ndim != 2:
+        hint = " For one example, use logits.unsqueeze(0)." if input.ndim == 1 else ""
+        raise ShapeError(
+            f"{name} expects {what} of shape (batch, classes), but got {describe(input)}."
+            + hint
+        )
+    if target.dtype.is_floating_point or target.dtype is backend.bool_:
+        raise DTypeError(
+            f"{name} needs class indices as targets (dtype int64, values 0 to "
+            f"{input.shape[1] - 1}), but got {describe(target)}. If they hold whole numbers, "
+            f"use target.long(); if they are one-hot rows or probabilities, use "
+            f"target.argmax(dim=1)."
+        )
+    if target.shape != input.shape[:1]:
+        hint = " Use target.reshape(-1)." if target.numel() == input.shape[0] else ""
+        raise ShapeError(
+            f"{name} expects one class index per row of the {what} {input.shape}, i.e. a "
+            f"target of shape ({input.shape[0]},), but got shape {target.shape}.{hint}"
+        )
+    _check_classes(name, what, target, input.shape[1])
 
 
 def _check_tensors(name: str, input: Any, target: Any) -> None:  # noqa: A002
@@ -188,7 +195,7 @@ def _check_tensors(name: str, input: Any, target: Any) -> None:  # noqa: A002
             )
 
 
-def _check_classes(target: Tensor, classes: int) -> None:
+def _check_classes(name: str, what: str, target: Tensor, classes: int) -> None:
     if target.numel() == 0:
         return
     xp = backend.namespace_of(target.data).xp
@@ -196,7 +203,7 @@ def _check_classes(target: Tensor, classes: int) -> None:
     if low < 0 or high >= classes:
         bad = low if low < 0 else high
         raise ValueError(
-            f"cross_entropy got the class index {bad}, but the logits have {classes} classes, so "
+            f"{name} got the class index {bad}, but the {what} have {classes} classes, so "
             f"indices must be 0 to {classes - 1}. Is the last layer's out_features the number "
             f"of classes?"
         )
