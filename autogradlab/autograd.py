@@ -989,11 +989,7 @@ class BackwardPass:
             numbers, target = x._data, x.grad_fn or x
         if g.dtype is not numbers.dtype:  # a float32 input gets a float32 gradient, as in PyTorch
             g = _as_dtype_of(g, numbers)
-        entry = self.pending.get(target)
-        if entry is None:
-            entry = self.arrive(target, g)
-        else:  # another contribution to a gradient already on its way: add it up
-            entry.add(g)
+        entry = self.arrive(target, g)
         if _listeners:
             total = _plain(entry.total)
             total = backend.namespace_of(total).xp.asarray(total, copy=True)
