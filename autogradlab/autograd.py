@@ -256,6 +256,7 @@ _sequence = itertools.count()
 _NO_EDGE = object()  # a node's ``_edge1`` when it has a single input
 #: the few distinct ``needs_grad`` tuples, shared: fewer objects for the garbage collector to visit
 _SHARED_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+_NEEDS_OF_TWO = {(a, b): (a, b) for a in (False, True) for b in (False, True)}
 
 
 class Node:
@@ -286,6 +287,9 @@ class Node:
     #: True when the output shares memory with input 0 (reshape, transpose, basic indexing): an
     #: in-place change to one is a change to the other, so they share one version counter
     makes_view: bool = False
+    #: True when nothing ``forward`` saves is bigger than its output (elementwise operations:
+    #: broadcasting only makes arrays bigger), so ``release`` need only look at the output
+    saves_at_most_output_size: bool = False
 
     _edge0: Any  # the edges, one attribute per input (see ``edges``)
     _edge1: Any = _NO_EDGE
@@ -299,8 +303,6 @@ class Node:
     #: the version counter of the output's numbers, made on first need (an in-place change,
     #: ``detach()``) and shared by every tensor that holds them
     output_version: Version | None = None
-    #: True when ``forward`` saved its own output (then backward needs it unchanged)
-    saves_output: bool = False
     hooks: list | None = None
     retained: weakref.ref | None = None
     grad_output: Array | None = None
@@ -445,8 +447,9 @@ class Node:
         """
         self.released = True
         big = getattr(self.value, "size", 0) > BIG  # _is_big, written out: once per node
-        for value in self.saved:
-            big = big or getattr(value, "size", 0) > BIG
+        if not self.saves_at_most_output_size:
+            for value in self.saved:
+                big = big or getattr(value, "size", 0) > BIG
         if not big:
             return
         self.freed = True
@@ -463,7 +466,12 @@ class Node:
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run this operation on tensors (and numbers), recording it in the graph if needed."""
         fn = cls()
-        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        if len(inputs) == 2:  # most operations (written out: this runs once per operation)
+            a, b = inputs
+            arrays: Any = (a._data if isinstance(a, Tensor) else a,
+                           b._data if isinstance(b, Tensor) else b)
+        else:
+            arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
         try:
             out = fn.forward(*arrays, **options)
         except AutogradError:
@@ -487,24 +495,29 @@ class Node:
         return fn.link(inputs, result) if _grad_state.enabled else result
 
     def link(self, inputs: tuple[Any, ...], result: Tensor) -> Tensor:
-        """Make this node ``result.grad_fn`` if some input requires a gradient: the graph grows."""
-        edges, needs = [], []
-        for x in inputs:
-            if isinstance(x, Tensor) and x._requires_grad:
-                maker = x.grad_fn  # the edge leads to the node that made x (see _edge)
-                edges.append(maker if maker is not None and x._data is maker.value else x)
-                needs.append(True)
-            else:
-                edges.append(x)
-                needs.append(False)
-        if True not in needs:
-            return result
-        if len(edges) == 2:  # most operations: the two edges go straight to their attributes
-            self._edge0, self._edge1 = edges
+        """Make this node ``result.grad_fn`` if some input requires a gradient: the graph grows.
+
+        Each input that requires a gradient becomes an edge to the node that made it (see
+        :func:`_edge`); the others (numbers, constant tensors) are kept as they are, for reading.
+        """
+        if len(inputs) == 2:  # most operations: the two edges go straight to their attributes
+            a, b = inputs
+            a_needs = isinstance(a, Tensor) and a._requires_grad
+            b_needs = isinstance(b, Tensor) and b._requires_grad
+            if not (a_needs or b_needs):
+                return result
+            # _edge(a) and _edge(b), written out
+            maker = a.grad_fn if a_needs else None
+            self._edge0 = maker if maker is not None and a._data is maker.value else a
+            maker = b.grad_fn if b_needs else None
+            self._edge1 = maker if maker is not None and b._data is maker.value else b
+            self.needs_grad = _NEEDS_OF_TWO[a_needs, b_needs]
         else:
-            self.edges = edges
-        key = tuple(needs)
-        self.needs_grad = _SHARED_NEEDS.setdefault(key, key)  # one tuple for all such nodes
+            needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
+            if True not in needs:
+                return result
+            self.edges = [_edge(x) if need else x for x, need in zip(inputs, needs)]
+            self.needs_grad = _SHARED_NEEDS.setdefault(needs, needs)  # one tuple for all such
         self.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
         # what a backward pass will record here (see BackwardPass.done), set now: CPython lays out
         # an object's attributes from those its class's first objects had, and one added later
@@ -512,13 +525,9 @@ class Node:
         self.grad_output = self.backward_order = self.recorded_by = None
         self._grad_input0 = self._grad_input1 = None
         self._grad_count, self.released = 0, False
-        self.value = out = result._data
+        self.value = result._data
         if result._version_counter is not None:  # a view shares its input's counter
             self.output_version = result._version_counter
-        for value in self.saved:
-            if value is out:
-                self.saves_output = True  # backward needs the output unchanged
-                break
         result.grad_fn = self
         result._requires_grad = True
         if _listeners:
@@ -807,24 +816,22 @@ def topological_order(roots: Sequence[Node]) -> list[Node]:
     so reversing it means each node comes after every node that uses its output. The walk uses an
     explicit stack, not recursion, so a chain of 100,000 operations is fine.
     """
-    seen: set[Node] = set()
-    nodes: list[Node] = []
+    seen: dict[Node, None] = {}  # the nodes found so far, in the order found
     stack = list(roots)
     while stack:
         fn = stack.pop()
         if fn in seen:
             continue
-        seen.add(fn)
-        nodes.append(fn)
-        for x in fn.edges:
+        seen[fn] = None
+        # fn.edges, written out: one or two edges are attributes (_NO_EDGE is skipped below)
+        for x in fn._more_edges or (fn._edge0, fn._edge1):
             if not isinstance(x, Node):
                 if not isinstance(x, Tensor) or x.grad_fn is None:
                     continue  # a leaf or a number: nothing behind it
                 x = x.grad_fn
             if x not in seen:
                 stack.append(x)
-    nodes.sort(key=_by_seq, reverse=True)
-    return nodes
+    return sorted(seen, key=_by_seq, reverse=True)
 
 
 _by_seq = operator.attrgetter("seq")
@@ -854,11 +861,9 @@ def run_backward(
             if grad is None:
                 continue
             grads = run.local_chain_rule(fn, grad)  # upstream gradient x local derivative
-            for index, (x, g, needed) in enumerate(zip(fn.edges, grads, fn.needs_grad)):
-                if needed and g is not None:
-                    run.send(fn, index, x, g)
+            run.pass_on(fn, grads)  # one piece along each edge, to the inputs that need one
             run.done(fn, grad, grads)
-        grad = grads = g = None  # let go of the last node's arrays, so a .grad may keep them
+        grad = grads = None  # let go of the last node's arrays, so a .grad may keep them
         run.deliver_to_leaves()
 
 
@@ -880,28 +885,37 @@ class _collector_paused:  # noqa: N801  (used like a function: ``with _collector
             gc.enable()
 
 
-class _Pending:
-    """A gradient being summed for one node during one backward pass.
+class _Sum:
+    """Two or more gradients that reached one node in one backward pass, added up.
 
-    The first contribution is never changed: other places may hold the same array (a node's
-    record for the views, an event, the array ``+`` handed on to both its inputs, the caller's
-    ``gradient=``). Adding the second one makes a new array, which the sum then ``owned`` and
-    may add into in place. A ``.grad`` only ever keeps an owned array or a copy, so no two
-    gradients share memory.
+    A gradient that arrives alone is kept as it is and never changed: other places may hold the
+    same array (a node's record for the views, an event, the array ``+`` handed on to both its
+    inputs, the caller's ``gradient=``). Adding the second one makes a new array, which the sum
+    then ``owned`` and may add the next ones into in place. A ``.grad`` only ever keeps an owned
+    array or a copy, so no two gradients share memory. (This is the one place that rule lives.)
     """
 
     __slots__ = ("total", "owned", "count")
 
-    def __init__(self, first: Any) -> None:
-        self.total, self.owned, self.count = first, False, 1
+    def __init__(self, first: Any, second: Any) -> None:
+        self.total = first + second
+        self.owned = not isinstance(self.total, Tensor)  # graph tensors are never changed
+        self.count = 2
 
     def add(self, contribution: Any) -> None:
         if self.owned:
             self.total += contribution
         else:
             self.total = self.total + contribution
-            self.owned = not isinstance(self.total, Tensor)  # graph tensors are never changed
+            self.owned = not isinstance(self.total, Tensor)
         self.count += 1
+
+
+def _unpack(entry: Any) -> tuple[Any, bool, int]:
+    """A pending gradient as (total, owned by this pass, how many contributions)."""
+    if type(entry) is _Sum:
+        return entry.total, entry.owned, entry.count
+    return entry, False, 1
 
 
 class PassRecord(NamedTuple):
@@ -922,7 +936,9 @@ class BackwardPass:
 
     def __init__(self, outputs: Sequence[Tensor], retain_graph: bool, create_graph: bool,
                  capture: dict[Any, Any] | None, display: bool) -> None:
-        self.pending: dict[Any, _Pending] = {}
+        #: what has arrived for each node (an operation or a leaf tensor) and not been used yet:
+        #: the one gradient that came, or a :class:`_Sum` once a second one does
+        self.pending: dict[Any, Any] = {}
         self.leaves: list[Tensor] = []  # in order of first arrival
         self.retain_graph = retain_graph or create_graph or display
         self.create_graph = create_graph
@@ -932,23 +948,24 @@ class BackwardPass:
         self.record = PassRecord(next(_pass_numbers), roots, display)
         self.position = 0
 
-    def arrive(self, node: Any, contribution: Any) -> _Pending:
+    def arrive(self, node: Any, contribution: Any) -> None:
         """``contribution`` reaches ``node`` (an operation, or a leaf tensor): add it up."""
         entry = self.pending.get(node)
         if entry is None:
-            entry = self.pending[node] = _Pending(contribution)
+            self.pending[node] = contribution
             if not isinstance(node, Node):
                 self.leaves.append(node)
-        else:
+        elif type(entry) is _Sum:
             entry.add(contribution)
-        return entry
+        else:
+            self.pending[node] = _Sum(entry, contribution)
 
     def take(self, fn: Node) -> Any:
         """The gradient summed for ``fn``'s output, after its hooks and ``retain_grad``."""
         entry = self.pending.pop(fn, None)
         if entry is None:  # no gradient reached this node (its output was not used)
             return None
-        grad = entry.total
+        grad = entry.total if type(entry) is _Sum else entry
         if fn.released and (fn.saved or fn.freed):
             raise GraphFreedError(
                 f"backward() is going through {fn.name()} a second time, but the first backward "
@@ -961,7 +978,7 @@ class BackwardPass:
             grad = _run_hooks(fn.hooks, grad)
         if self.capture is not None:
             if fn in self.capture:
-                self.capture[fn] = (grad, entry.owned)
+                self.capture[fn] = (grad, _unpack(entry)[1])
         elif fn.retained is not None:
             tensor = fn.retained()
             if tensor is not None:
@@ -970,7 +987,7 @@ class BackwardPass:
 
     def local_chain_rule(self, fn: Node, grad: Any) -> tuple[Any, ...]:
         """``fn.backward(grad)``: d loss / d input = d loss / d output x local derivative."""
-        self.upstream = grad
+        self.upstream = grad  # for the events
         if _last_change > fn.seq:  # something was changed in place after fn ran
             _check_versions(fn)
         if not self.create_graph:
@@ -981,43 +998,58 @@ class BackwardPass:
         finally:
             fn._graph_saved = None
 
-    def send(self, fn: Node, index: int, x: Any, g: Any) -> None:
-        """Send the gradient ``g`` along the edge from ``fn`` to its input ``x`` (an edge)."""
-        if isinstance(x, Node):  # x was made by the operation x: the gradient goes there
-            numbers, target = x.value, x
-        else:  # a tensor: a leaf, or one whose numbers were replaced (see _edge)
-            numbers, target = x._data, x.grad_fn or x
-        if g.dtype is not numbers.dtype:  # a float32 input gets a float32 gradient, as in PyTorch
-            g = _as_dtype_of(g, numbers)
-        entry = self.arrive(target, g)
-        if _listeners:
-            total = _plain(entry.total)
-            total = backend.namespace_of(total).xp.asarray(total, copy=True)
-            _emit(GradientSent(next(_event_steps), fn, index, target, _plain(self.upstream),
-                               fn.local_derivative(index), _plain(g), total, entry.count))
+    def pass_on(self, fn: Node, grads: Sequence[Any]) -> None:
+        """Send ``grads[i]`` along edge ``i`` of ``fn``: to the node that made input ``i``, or to
+        the input itself when it is a leaf. Inputs that need no gradient get nothing."""
+        edges = fn._more_edges or (fn._edge0, fn._edge1)  # fn.edges, written out: zip stops
+        for index, (x, g, needed) in enumerate(zip(edges, grads, fn.needs_grad)):  # at 1 input
+            if not needed or g is None:
+                continue
+            if isinstance(x, Node):  # x was made by the operation x: the gradient goes there
+                numbers, target = x.value, x
+            else:  # a tensor: a leaf, or one whose numbers were replaced (see _edge)
+                numbers, target = x._data, x.grad_fn or x
+            if g.dtype is not numbers.dtype:  # a float32 input gets a float32 gradient, as torch
+                g = _as_dtype_of(g, numbers)
+            self.arrive(target, g)
+            if _listeners:
+                self.announce_sent(fn, index, target, g)
+
+    def announce_sent(self, fn: Node, index: int, target: Any, g: Any) -> None:
+        """Tell the listeners (the views) that ``g`` went along edge ``index`` of ``fn``."""
+        total, _, count = _unpack(self.pending[target])
+        total = _plain(total)
+        total = backend.namespace_of(total).xp.asarray(total, copy=True)
+        _emit(GradientSent(next(_event_steps), fn, index, target, _plain(self.upstream),
+                           fn.local_derivative(index), _plain(g), total, count))
 
     def done(self, fn: Node, grad: Any, grads: Sequence[Any]) -> None:
         """Remember what went through ``fn`` (for the views), then let go of what it saved."""
         if self.create_graph:
             grad, grads = _plain(grad), tuple(_plain(g) for g in grads)
-        fn.grad_output, fn.grad_inputs = grad, grads
-        fn.backward_order, fn.recorded_by = self.position, self.record
+        fn.grad_output, fn.backward_order, fn.recorded_by = grad, self.position, self.record
+        if len(grads) == 2:  # fn.grad_inputs = grads, written out for the usual two inputs
+            fn._grad_input0, fn._grad_input1 = grads
+            fn._grad_count = 2
+        else:
+            fn.grad_inputs = grads
         self.position += 1
         if not self.retain_graph:
             fn.release()
 
     def deliver_to_leaves(self) -> None:
         """Leaves collect their total in ``.grad`` (or in the capture, for ``ag.grad``)."""
+        if self.display:
+            return
         for leaf in self.leaves:
-            entry = self.pending[leaf]
-            if self.display:
-                continue
+            if leaf._hooks or type(self.pending[leaf]) is _Sum:
+                total, owned, _ = _unpack(self.pending[leaf])
+            else:  # one gradient arrived: ask first whether it is ours (no name may hold it yet)
+                owned = _only_here(self.pending, leaf)
+                total = self.pending[leaf]
             if leaf._hooks:
-                total = _run_hooks(leaf._hooks, entry.total)
-                owned = entry.owned and total is entry.total
-            else:
-                owned = entry.owned or _only_here(entry)
-                total = entry.total
+                hooked = _run_hooks(leaf._hooks, total)
+                owned, total = owned and hooked is total, hooked
             if self.capture is not None:
                 if leaf in self.capture:
                     self.capture[leaf] = (total, owned)
@@ -1025,19 +1057,19 @@ class BackwardPass:
             leaf._accumulate_grad(total, owned=owned)
 
 
-def _only_here(entry: _Pending) -> bool:
-    """True when nothing but this pass holds the summed array, so a ``.grad`` may keep it as is.
+def _only_here(pending: dict[Any, Any], key: Any) -> bool:
+    """True when nothing but this pass holds ``pending[key]``, so a ``.grad`` may keep it as is.
 
-    The first contribution is usually shared (a node's record for the views, the array ``+``
-    handed to both its inputs, the caller's ``gradient=``), and then ``.grad`` gets a copy. But
-    when the record was let go with the graph (a big array, see :meth:`Node.release`) the array
-    is the engine's alone, and copying it would only cost time: CPython's reference count says
-    so exactly (the pending entry, and the argument of ``getrefcount`` itself).
+    A gradient that arrived alone is usually shared (a node's record for the views, the array
+    ``+`` handed to both its inputs, the caller's ``gradient=``), and then ``.grad`` gets a copy.
+    But when the record was let go with the graph (a big array, see :meth:`Node.release`) the
+    array is the engine's alone, and copying it would only cost time: CPython's reference count
+    says so exactly (the ``pending`` dict, and the argument of ``getrefcount`` itself).
     """
     getrefcount = getattr(sys, "getrefcount", None)
     return (getrefcount is not None and not _listeners
-            and type(entry.total) is backend.NUMPY.array_type
-            and getrefcount(entry.total) <= 2)
+            and type(pending[key]) is backend.NUMPY.array_type
+            and getrefcount(pending[key]) <= 2)
 
 
 def _plain(value: Any) -> Any:
@@ -1128,7 +1160,8 @@ def _check_versions(fn: Node) -> None:
                 f"operation (x = x * 2 instead of x.mul_(2)), or change it only after backward()."
             )
     version = fn.output_version
-    if fn.saves_output and version is not None and version.changed_at > fn.seq:
+    saves_output = any(value is fn.value for value in fn.saved)  # then backward needs it as is
+    if saves_output and version is not None and version.changed_at > fn.seq:
         raise InPlaceError(
             f"the output of {fn.name()} was changed in place after it was computed, but "
             f"{fn.name()} saved it for backward, so the gradient would be wrong. Use an "

@@ -118,6 +118,8 @@ class Elementwise(Node):
     is a plain product: ``contribution = grad * local``.
     """
 
+    saves_at_most_output_size = True  # what it saves is an input, the output, or a mask
+
     def local_derivatives(self) -> tuple[Any, ...]:
         """d(out)/d(input) for each input, as arrays (or numbers)."""
         raise NotImplementedError
