@@ -252,6 +252,31 @@ def _emit(event: Event) -> None:
 # Node: one operation in the graph
 # --------------------------------------------------------------------------------------------
 
+#: every attribute a node may get from the engine (the class attributes of Node give defaults)
+_NODE_ATTRIBUTES = (
+    "_edge0", "_edge1", "_more_edges", "needs_grad", "seq", "value", "saved", "output_version",
+    "hooks", "retained", "source", "released", "freed", "grad_output", "_grad_input0",
+    "_grad_input1", "_grad_count", "_more_grad_inputs", "backward_order", "recorded_by",
+    "_graph_saved",
+)
+
+
+def _lay_out_attributes(cls: type) -> None:
+    """Make room for every engine attribute in the objects of the node class ``cls``.
+
+    CPython keeps an object's attributes in a compact array shared by its class, laid out by the
+    names the class's first few dozen objects were given; once that layout closes, an object
+    given a name it lacks gets a dict of its own: one more object per node for Python's garbage
+    collector to visit, again and again. Giving every name once to a throwaway object, when the
+    class is made, keeps the layout open for all of them, so a node needs to set only what it
+    uses (the class attributes of :class:`Node` are the defaults).
+    """
+    sample = object.__new__(cls)
+    for name in _NODE_ATTRIBUTES:
+        if not hasattr(type(getattr(cls, name, None)), "__set__"):  # a property is left alone
+            object.__setattr__(sample, name, None)
+
+
 _sequence = itertools.count()
 _NO_EDGE = object()  # a node's ``_edge1`` when it has a single input
 #: the few distinct ``needs_grad`` tuples, shared: fewer objects for the garbage collector to visit
@@ -314,6 +339,10 @@ class Node:
     recorded_by: PassRecord | None = None
     source: SourceLine | None = None
     _graph_saved: tuple[Any, ...] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _lay_out_attributes(cls)
 
     # -- to be written by each operation -----------------------------------------------------
 
@@ -519,12 +548,6 @@ class Node:
             self.edges = [_edge(x) if need else x for x, need in zip(inputs, needs)]
             self.needs_grad = _SHARED_NEEDS.setdefault(needs, needs)  # one tuple for all such
         self.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
-        # what a backward pass will record here (see BackwardPass.done), set now: CPython lays out
-        # an object's attributes from those its class's first objects had, and one added later
-        # turns the node's attributes into a dict (one more object per node, for the collector)
-        self.grad_output = self.backward_order = self.recorded_by = None
-        self._grad_input0 = self._grad_input1 = None
-        self._grad_count, self.released = 0, False
         self.value = result._data
         if result._version_counter is not None:  # a view shares its input's counter
             self.output_version = result._version_counter
@@ -939,7 +962,6 @@ class BackwardPass:
         #: what has arrived for each node (an operation or a leaf tensor) and not been used yet:
         #: the one gradient that came, or a :class:`_Sum` once a second one does
         self.pending: dict[Any, Any] = {}
-        self.leaves: list[Tensor] = []  # in order of first arrival
         self.retain_graph = retain_graph or create_graph or display
         self.create_graph = create_graph
         self.capture = capture
@@ -953,8 +975,6 @@ class BackwardPass:
         entry = self.pending.get(node)
         if entry is None:
             self.pending[node] = contribution
-            if not isinstance(node, Node):
-                self.leaves.append(node)
         elif type(entry) is _Sum:
             entry.add(contribution)
         else:
@@ -1041,7 +1061,7 @@ class BackwardPass:
         """Leaves collect their total in ``.grad`` (or in the capture, for ``ag.grad``)."""
         if self.display:
             return
-        for leaf in self.leaves:
+        for leaf in list(self.pending):  # what is left: the leaves, in order of first arrival
             if leaf._hooks or type(self.pending[leaf]) is _Sum:
                 total, owned, _ = _unpack(self.pending[leaf])
             else:  # one gradient arrived: ask first whether it is ours (no name may hold it yet)
