@@ -19,7 +19,7 @@ Events: anyone may :func:`listen` to the engine. It then reports, in order, ever
 (forward) and every gradient sent along an edge (with the upstream gradient, the local derivative
 and the running total at the receiving node). The animations replay exactly these events. With no
 listener the only cost is one falsy check per step. Each node also keeps what its last backward
-pass received and sent (``grad_output``, ``grad_inputs``, ``backward_order``), so a graph can be
+pass received and sent (``grad_output``, ``grad_inputs``, ``recorded_by``), so a graph can be
 explained after the fact; :func:`recorded_events` rebuilds the same event list from that record.
 """
 
@@ -255,9 +255,8 @@ def _emit(event: Event) -> None:
 #: every attribute a node may get from the engine (the class attributes of Node give defaults)
 _NODE_ATTRIBUTES = (
     "_edge0", "_edge1", "_more_edges", "needs_grad", "seq", "value", "saved", "output_version",
-    "hooks", "retained", "source", "released", "freed", "grad_output", "_grad_input0",
-    "_grad_input1", "_grad_count", "_more_grad_inputs", "backward_order", "recorded_by",
-    "_graph_saved",
+    "hooks", "retained", "source", "freed", "grad_output", "_grad_input0", "_grad_input1",
+    "_more_grad_inputs", "recorded_by", "_graph_saved",
 )
 
 
@@ -323,7 +322,6 @@ class Node:
     seq: int
     value: Array
     saved: tuple[Any, ...] = ()
-    released: bool = False
     freed: bool = False
     #: the version counter of the output's numbers, made on first need (an in-place change,
     #: ``detach()``) and shared by every tensor that holds them
@@ -333,9 +331,8 @@ class Node:
     grad_output: Array | None = None
     _grad_input0: Any = None  # what the last backward pass sent, one attribute per input
     _grad_input1: Any = None
-    _grad_count: int = 0  # how many gradients it sent (0: no backward pass yet)
     _more_grad_inputs: tuple[Array | None, ...] | None = None
-    backward_order: int | None = None
+    #: the backward pass that last went through this node (None before any)
     recorded_by: PassRecord | None = None
     source: SourceLine | None = None
     _graph_saved: tuple[Any, ...] | None = None
@@ -366,23 +363,29 @@ class Node:
         are): a backward pass then leaves no new object per node behind for Python's garbage
         collector to visit.
         """
-        count = self._grad_count
-        if count == 1:
+        if self.recorded_by is None:
+            return None
+        if self._more_grad_inputs is not None:  # more than two inputs (or gradients)
+            return self._more_grad_inputs
+        if self._edge1 is _NO_EDGE:
             return (self._grad_input0,)
-        if count == 2:
-            return (self._grad_input0, self._grad_input1)
-        return self._more_grad_inputs
+        return (self._grad_input0, self._grad_input1)
 
     @grad_inputs.setter
-    def grad_inputs(self, grads: Sequence[Array | None] | None) -> None:
-        count = 0 if grads is None else len(grads)
-        if count == 1:
-            (self._grad_input0,) = grads  # type: ignore[misc]
-        elif count == 2:
-            self._grad_input0, self._grad_input1 = grads  # type: ignore[misc]
+    def grad_inputs(self, grads: Sequence[Array | None]) -> None:
+        if len(grads) == 1:
+            (self._grad_input0,) = grads
+        elif len(grads) == 2:
+            self._grad_input0, self._grad_input1 = grads
         else:
-            self._more_grad_inputs = None if grads is None else tuple(grads)
-        self._grad_count = count
+            self._more_grad_inputs = tuple(grads)
+
+    @property
+    def released(self) -> bool:
+        """True once a backward pass without ``retain_graph`` has gone through this node: it may
+        have let go of what it saved, and PyTorch refuses a second pass through such a node."""
+        record = self.recorded_by
+        return record is not None and record.frees_graph
 
     # -- the inputs, for reading --------------------------------------------------------------
 
@@ -474,11 +477,7 @@ class Node:
         :class:`Summary` (a small picture and a few numbers) of each, so a learner who keeps
         every loss of a training run does not keep every activation with it.
         """
-        self.released = True
-        big = getattr(self.value, "size", 0) > BIG  # _is_big, written out: once per node
-        if not self.saves_at_most_output_size:
-            for value in self.saved:
-                big = big or getattr(value, "size", 0) > BIG
+        big = _is_big(self.value) or any(_is_big(value) for value in self.saved)
         if not big:
             return
         self.freed = True
@@ -879,13 +878,17 @@ def run_backward(
     for out, seed in zip(outputs, seeds):
         run.arrive(out.grad_fn or out, seed)
     with backend.quiet(), _collector_paused(), enable_grad() if create_graph else no_grad():
-        for fn in topological_order([o.grad_fn for o in outputs if o.grad_fn is not None]):
-            grad = run.take(fn)  # the sum of what arrived, after hooks; None if nothing did
-            if grad is None:
-                continue
-            grads = run.local_chain_rule(fn, grad)  # upstream gradient x local derivative
-            run.pass_on(fn, grads)  # one piece along each edge, to the inputs that need one
-            run.done(fn, grad, grads)
+        try:
+            for fn in topological_order([o.grad_fn for o in outputs if o.grad_fn is not None]):
+                grad = run.take(fn)  # the sum of what arrived, after hooks; None if nothing did
+                if grad is None:
+                    continue
+                grads = run.local_chain_rule(fn, grad)  # upstream gradient x local derivative
+                run.pass_on(fn, grads)  # one piece along each edge, to the inputs that need one
+                run.done(fn, grad, grads)
+        finally:
+            if not run.retain_graph:
+                touch()  # the nodes it went through are used up: a later pass must look closer
         grad = grads = None  # let go of the last node's arrays, so a .grad may keep them
         run.deliver_to_leaves()
 
@@ -947,6 +950,7 @@ class PassRecord(NamedTuple):
     number: int
     root_ids: tuple[int, ...]
     display: bool
+    frees_graph: bool  # no retain_graph: the nodes it went through are used up
 
 
 _pass_numbers = itertools.count(1)
@@ -967,8 +971,7 @@ class BackwardPass:
         self.capture = capture
         self.display = display  # a pass for the views: no .grad, no hooks
         roots = tuple(id(o.grad_fn or o) for o in outputs)
-        self.record = PassRecord(next(_pass_numbers), roots, display)
-        self.position = 0
+        self.record = PassRecord(next(_pass_numbers), roots, display, not self.retain_graph)
 
     def arrive(self, node: Any, contribution: Any) -> None:
         """``contribution`` reaches ``node`` (an operation, or a leaf tensor): add it up."""
@@ -986,20 +989,28 @@ class BackwardPass:
         if entry is None:  # no gradient reached this node (its output was not used)
             return None
         grad = entry.total if type(entry) is _Sum else entry
+        if fn.seq < _last_touch:  # see touch(): only then can fn be used up, changed or hooked
+            grad = self.look_closer(fn, grad)
+        if self.capture is not None and fn in self.capture and not self.display:
+            self.capture[fn] = (grad, _unpack(entry)[1])
+        return grad
+
+    def look_closer(self, fn: Node, grad: Any) -> Any:
+        """For a node made before the latest :func:`touch`: refuse it if a backward pass used it
+        up or an input it saved was changed in place since, then run its hooks and fill the
+        tensor that asked ``retain_grad()``."""
         if fn.released and (fn.saved or fn.freed):
             raise GraphFreedError(
                 f"backward() is going through {fn.name()} a second time, but the first backward "
                 f"pass already used up the values it saved. Pass retain_graph=True to the first "
                 f"backward() if you need two, or recompute the forward pass."
             )
+        _check_versions(fn)
         if self.display:
             return grad
         if fn.hooks:
             grad = _run_hooks(fn.hooks, grad)
-        if self.capture is not None:
-            if fn in self.capture:
-                self.capture[fn] = (grad, _unpack(entry)[1])
-        elif fn.retained is not None:
+        if self.capture is None and fn.retained is not None:
             tensor = fn.retained()
             if tensor is not None:
                 tensor._accumulate_grad(grad, owned=False)
@@ -1008,8 +1019,6 @@ class BackwardPass:
     def local_chain_rule(self, fn: Node, grad: Any) -> tuple[Any, ...]:
         """``fn.backward(grad)``: d loss / d input = d loss / d output x local derivative."""
         self.upstream = grad  # for the events
-        if _last_change > fn.seq:  # something was changed in place after fn ran
-            _check_versions(fn)
         if not self.create_graph:
             return fn.backward(grad)
         fn._graph_saved = fn.saved_as_tensors()
@@ -1044,17 +1053,20 @@ class BackwardPass:
                            fn.local_derivative(index), _plain(g), total, count))
 
     def done(self, fn: Node, grad: Any, grads: Sequence[Any]) -> None:
-        """Remember what went through ``fn`` (for the views), then let go of what it saved."""
+        """Remember what went through ``fn`` (for the views), then let go of what it saved.
+
+        (The order the nodes ran in needs no record: latest made first.)
+        """
         if self.create_graph:
             grad, grads = _plain(grad), tuple(_plain(g) for g in grads)
-        fn.grad_output, fn.backward_order, fn.recorded_by = grad, self.position, self.record
+        fn.grad_output, fn.recorded_by = grad, self.record
         if len(grads) == 2:  # fn.grad_inputs = grads, written out for the usual two inputs
             fn._grad_input0, fn._grad_input1 = grads
-            fn._grad_count = 2
         else:
             fn.grad_inputs = grads
-        self.position += 1
-        if not self.retain_graph:
+        # let go of big arrays (an elementwise node saves nothing bigger than its output, the
+        # size of grad), keeping a summary for the views; small ones stay, as the record does
+        if not self.retain_graph and (grad.size > BIG or not fn.saves_at_most_output_size):
             fn.release()
 
     def deliver_to_leaves(self) -> None:
@@ -1151,21 +1163,26 @@ class Version:
 
     def bump(self) -> None:
         self.count += 1
-        self.changed_at = next_stamp()
+        self.changed_at = touch()
 
 
-_last_change = -1  # the stamp of the latest in-place change anywhere
+_last_touch = -1  # the stamp of the latest touch()
 
 
-def next_stamp() -> int:
-    """A stamp for an in-place change, from the same counter that numbers the nodes.
+def touch() -> int:
+    """A stamp for a change that a backward pass must notice in the nodes made before it.
 
-    If a tensor's last change is later than a node's ``seq``, the tensor changed after the node
-    used it: PyTorch's version counter check, done with one comparison per node.
+    Such changes are: numbers changed in place (a tensor's version counter keeps the stamp), a
+    hook or ``retain_grad()`` added to an intermediate tensor, and a backward pass that used up
+    the nodes it went through. Stamps come from the counter that numbers the nodes, so a node
+    made after the latest stamp (``fn.seq > _last_touch``) has seen none of them, and a
+    backward pass skips those checks for it: one comparison per node. If a tensor's last
+    change is later than a node's ``seq``, the tensor changed after the node used it: PyTorch's
+    version counter check.
     """
-    global _last_change
-    _last_change = next(_sequence)
-    return _last_change
+    global _last_touch
+    _last_touch = next(_sequence)
+    return _last_touch
 
 
 def _check_versions(fn: Node) -> None:
@@ -1342,8 +1359,8 @@ def recorded_events(output: Tensor) -> list[Event]:
     step = itertools.count()
     for fn in reversed(order):
         events.append(Created(next(step), fn, output if fn is output.grad_fn else None))
-    ran = sorted((fn for fn in order if fn.backward_order is not None
-                  and fn.recorded_by is output.grad_fn.recorded_by), key=_by_backward_order)
+    record = output.grad_fn.recorded_by  # the nodes it ran, in the order it ran them:
+    ran = [fn for fn in order if record is not None and fn.recorded_by is record]  # latest first
     totals: dict[Any, list] = {}
     for fn in ran:
         for index, (x, g) in enumerate(zip(fn.edges, fn.grad_inputs or ())):
@@ -1379,10 +1396,6 @@ def record_note(output: Tensor) -> str | None:
         f"backward pass through these nodes started at another tensor and used up the graph. "
         f"Call .backward() on this tensor (recompute it first) to see its own gradients."
     )
-
-
-def _by_backward_order(fn: Node) -> int:
-    return fn.backward_order  # type: ignore[return-value]
 
 
 from .tensor import Tensor  # noqa: E402  (Tensor needs this module; import it last)

@@ -391,6 +391,7 @@ class Tensor:
         """Ask an intermediate tensor to keep its ``.grad`` after ``backward()``."""
         if self.grad_fn is not None:
             self.grad_fn.retained = weakref.ref(self)
+            autograd.touch()  # backward passes look closer at the nodes made before now
         elif not self.requires_grad:
             raise autograd.BackwardError(
                 "retain_grad() on a tensor that does not require grad: it will get no gradient."
@@ -414,6 +415,7 @@ class Tensor:
             if self.grad_fn.hooks is None:
                 self.grad_fn.hooks = []
             hooks = self.grad_fn.hooks
+            autograd.touch()  # backward passes look closer at the nodes made before now
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 

@@ -172,3 +172,55 @@ def test_second_order_through_a_retained_intermediate_whose_data_was_read():
     (g,) = ag.grad(z, x, create_graph=True)
     (h,) = ag.grad(g, x)
     assert g.item() == pytest.approx(4 * 27) and h.item() == pytest.approx(12 * 9)
+
+
+# A backward pass looks closer only at nodes made before the latest "touch" (an in-place change,
+# a hook or retain_grad added to an intermediate, a pass that used up its graph): these are the
+# cases where skipping that look would give a wrong number or miss PyTorch's error.
+
+
+def test_a_hook_added_after_later_nodes_were_made_still_runs():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = (y * 3).sum()  # made before the hook
+    seen = []
+    y.register_hook(lambda grad: seen.append(grad.tolist()) or grad * 10)
+    z.backward()
+    assert seen == [[3.0, 3.0]]
+    assert x.grad.tolist() == [60.0, 60.0]  # the hook's gradient went on
+
+
+def test_retain_grad_asked_after_later_nodes_were_made_still_fills_grad():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = (y * y).sum()
+    y.retain_grad()
+    z.backward()
+    assert y.grad.tolist() == [4.0, 8.0]
+
+
+def test_a_second_backward_through_a_used_up_graph_is_refused_right_after_the_first():
+    x = ag.tensor(2.0, requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(ag.autograd.GraphFreedError):
+        y.backward()
+    z = (x * x).sum()  # a graph made after the used-up one runs as usual
+    x.grad = None
+    z.backward()
+    assert x.grad.item() == 4.0
+
+
+def test_a_pass_that_fails_half_way_still_leaves_its_nodes_used_up():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+
+    def broken(grad):
+        raise RuntimeError("a hook that fails")
+
+    y.register_hook(broken)
+    z = (y * y).sum()  # made after the hook: MulBackward0 (which saves y) runs before it fails
+    with pytest.raises(RuntimeError, match="a hook that fails"):
+        z.backward()
+    with pytest.raises(ag.autograd.GraphFreedError):
+        z.backward()  # as in PyTorch: the first pass used MulBackward0 up
