@@ -256,7 +256,7 @@ def _emit(event: Event) -> None:
 _NODE_ATTRIBUTES = (
     "_edge0", "_edge1", "_more_edges", "needs_grad", "seq", "value", "saved", "output_version",
     "hooks", "retained", "source", "freed", "grad_output", "_grad_input0", "_grad_input1",
-    "_more_grad_inputs", "recorded_by", "_graph_saved",
+    "_more_grad_inputs", "recorded_by",
 )
 
 
@@ -278,6 +278,7 @@ def _lay_out_attributes(cls: type) -> None:
 
 _sequence = itertools.count()
 _NO_EDGE = object()  # a node's ``_edge1`` when it has a single input
+_MORE_EDGES = object()  # a node's ``_edge1`` when its edges are in ``_more_edges`` (3 or more)
 #: the few distinct ``needs_grad`` tuples, shared: fewer objects for the garbage collector to visit
 _SHARED_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _NEEDS_OF_TWO = {(a, b): (a, b) for a in (False, True) for b in (False, True)}
@@ -335,7 +336,6 @@ class Node:
     #: the backward pass that last went through this node (None before any)
     recorded_by: PassRecord | None = None
     source: SourceLine | None = None
-    _graph_saved: tuple[Any, ...] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -397,20 +397,21 @@ class Node:
         inputs: each operation of a graph is then a single object for Python's garbage collector
         to visit while the learner's forward pass builds the graph (most of its cost).
         """
-        if self._more_edges is not None:
-            return self._more_edges
-        if self._edge1 is _NO_EDGE:
+        second = self._edge1
+        if second is _NO_EDGE:
             return (self._edge0,)
-        return (self._edge0, self._edge1)
+        if second is _MORE_EDGES:
+            return self._more_edges  # type: ignore[return-value]
+        return (self._edge0, second)
 
     @edges.setter
     def edges(self, edges: Sequence[Any]) -> None:
         if len(edges) > 2:
-            self._more_edges = tuple(edges)
+            self._more_edges, self._edge1 = tuple(edges), _MORE_EDGES
         elif len(edges) == 2:
             self._edge0, self._edge1 = edges
         else:
-            (self._edge0,) = edges
+            self._edge0, self._edge1 = edges[0], _NO_EDGE  # set, so reading it is quick
 
     @property
     def inputs(self) -> tuple[Any, ...]:
@@ -443,15 +444,14 @@ class Node:
     def saved_tensors(self) -> tuple[Any, ...]:
         """What ``forward`` saved. Under ``create_graph=True`` these are Tensors that stay in the
         graph (the inputs themselves, or the output), so the backward pass can be differentiated."""
-        if self._graph_saved is not None:
-            return self._graph_saved
-        if self.freed:
+        saved = self.saved
+        if not saved and self.freed:
             raise GraphFreedError(
                 f"{self.name()} has already given up the values it saved for backward: a "
                 f"backward pass used up this graph. Pass retain_graph=True to the first "
                 f"backward() if you need its values again, or recompute the forward pass."
             )
-        return self.saved
+        return saved
 
     def saved_as_tensors(self) -> tuple[Any, ...]:
         """The saved values as graph Tensors: each input as itself, the output as a tensor made
@@ -800,9 +800,8 @@ class FunctionNode(Node):
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         values = Node.saved_tensors.fget(self)  # type: ignore[attr-defined]
-        if self._graph_saved is not None:
-            return values
-        return tuple(Tensor._from_op(v, None) if hasattr(v, "shape") else v for v in values)
+        return tuple(v if isinstance(v, Tensor) else  # create_graph: graph tensors already
+                     Tensor._from_op(v, None) if hasattr(v, "shape") else v for v in values)
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
         as_tensor = grad if isinstance(grad, Tensor) else Tensor._from_op(grad, None)
@@ -846,7 +845,8 @@ def topological_order(roots: Sequence[Node]) -> list[Node]:
             continue
         seen[fn] = None
         # fn.edges, written out: one or two edges are attributes (_NO_EDGE is skipped below)
-        for x in fn._more_edges or (fn._edge0, fn._edge1):
+        second = fn._edge1
+        for x in (fn._edge0, second) if second is not _MORE_EDGES else fn._more_edges:
             if not isinstance(x, Node):
                 if not isinstance(x, Tensor) or x.grad_fn is None:
                     continue  # a leaf or a number: nothing behind it
@@ -1021,17 +1021,18 @@ class BackwardPass:
         self.upstream = grad  # for the events
         if not self.create_graph:
             return fn.backward(grad)
-        fn._graph_saved = fn.saved_as_tensors()
+        arrays, fn.saved = fn.saved, fn.saved_as_tensors()  # the saved values, as graph tensors
         try:
             return fn.backward(grad if isinstance(grad, Tensor) else Tensor._from_op(grad, None))
         finally:
-            fn._graph_saved = None
+            fn.saved = arrays
 
     def pass_on(self, fn: Node, grads: Sequence[Any]) -> None:
         """Send ``grads[i]`` along edge ``i`` of ``fn``: to the node that made input ``i``, or to
         the input itself when it is a leaf. Inputs that need no gradient get nothing."""
-        edges = fn._more_edges or (fn._edge0, fn._edge1)  # fn.edges, written out: zip stops
-        for index, (x, g, needed) in enumerate(zip(edges, grads, fn.needs_grad)):  # at 1 input
+        second = fn._edge1  # fn.edges, written out (zip stops at the one edge of one input)
+        edges = (fn._edge0, second) if second is not _MORE_EDGES else fn._more_edges
+        for index, (x, g, needed) in enumerate(zip(edges, grads, fn.needs_grad)):
             if not needed or g is None:
                 continue
             if isinstance(x, Node):  # x was made by the operation x: the gradient goes there
@@ -1066,7 +1067,7 @@ class BackwardPass:
             fn.grad_inputs = grads
         # let go of big arrays (an elementwise node saves nothing bigger than its output, the
         # size of grad), keeping a summary for the views; small ones stay, as the record does
-        if not self.retain_graph and (grad.size > BIG or not fn.saves_at_most_output_size):
+        if not self.retain_graph and (grad.size > BIG or not type(fn).saves_at_most_output_size):
             fn.release()
 
     def deliver_to_leaves(self) -> None:
