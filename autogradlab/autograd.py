@@ -501,7 +501,7 @@ class Node:
         else:
             arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
         try:
-            out = fn.forward(*arrays, **options)
+            out = fn.forward(*arrays, **options) if options else fn.forward(*arrays)
         except AutogradError:
             raise
         except Exception as error:
@@ -511,8 +511,11 @@ class Node:
             # NumPy's float64 or int64 is PyTorch's dtype too when every input has it (numbers
             # aside); otherwise keep_default_float applies PyTorch's rule. (A loop written out
             # here, not a helper function: it runs once per operation of every float64 graph.)
+            same = dtype.type  # a NumPy number of this type has this dtype: no need to ask
             for x in arrays:
-                if type(x) not in _PYTHON_NUMBERS and getattr(x, "dtype", dtype) is not dtype:
+                kind = type(x)
+                if (kind is not same and kind not in _PYTHON_NUMBERS
+                        and getattr(x, "dtype", dtype) is not dtype):
                     out = backend.keep_default_float(out, arrays)
                     break
         result = _new_tensor(Tensor)  # Tensor._from_op(out, None), written out: once per op
@@ -593,6 +596,7 @@ class Node:
 
 
 _FLOAT64, _INT64 = backend.NUMPY_FLOAT64, backend.NUMPY_INT64
+_NUMPY_SCALARS = backend.NUMPY_SCALARS
 _PYTHON_NUMBERS = (int, float, bool)
 _new_tensor = object.__new__
 
@@ -1039,7 +1043,11 @@ class BackwardPass:
                 numbers, target = x.value, x
             else:  # a tensor: a leaf, or one whose numbers were replaced (see _edge)
                 numbers, target = x._data, x.grad_fn or x
-            if g.dtype is not numbers.dtype:  # a float32 input gets a float32 gradient, as torch
+            # a float32 input gets a float32 gradient, as in PyTorch (two NumPy numbers of one
+            # type have one dtype: no need to ask)
+            kind = type(g)
+            if (kind is not type(numbers) or kind not in _NUMPY_SCALARS) and (
+                    g.dtype is not numbers.dtype):
                 g = _as_dtype_of(g, numbers)
             self.arrive(target, g)
             if _listeners:

@@ -30,6 +30,7 @@ gradients of gradients work for every operation.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from .autograd import Node
@@ -127,13 +128,17 @@ class Elementwise(Node):
     def local_derivative(self, index: int) -> Any:
         return self.local_derivatives()[index]
 
-    def backward(self, grad: Array) -> list[Array | None]:
+    def backward(self, grad: Array) -> Sequence[Array | None]:
         """The chain rule, number by number: each input gets ``grad * local``, summed back to the
         input's own shape where the forward pass broadcast it."""
         if grad.ndim == 0 and not isinstance(grad, Tensor):  # one number out, so one number in
             # each input: nothing was broadcast, and grad * local is a product of two numbers
-            return [grad * local if needed else None
-                    for local, needed in zip(self.local_derivatives(), self.needs_grad)]
+            # (two inputs written out: this runs once per node of a graph of numbers)
+            locals_, needs = self.local_derivatives(), self.needs_grad
+            if len(needs) == 2:
+                return (grad * locals_[0] if needs[0] else None,
+                        grad * locals_[1] if needs[1] else None)
+            return [grad * local if needed else None for local, needed in zip(locals_, needs)]
         grads = []
         for shape, local, needed in zip(self.input_shapes, self.local_derivatives(),
                                         self.needs_grad):
@@ -153,10 +158,11 @@ class Add(Elementwise):
     def local_derivatives(self) -> tuple[float, float]:
         return 1.0, 1.0
 
-    def backward(self, grad: Array) -> list[Array | None]:
+    def backward(self, grad: Array) -> Sequence[Array | None]:
         # multiplying by 1 would only copy: hand the gradient on (summed back if broadcast)
         if grad.ndim == 0:  # one number: nothing was broadcast
-            return [grad if needed else None for needed in self.needs_grad]
+            first, second = self.needs_grad
+            return (grad if first else None, grad if second else None)
         return [
             unbroadcast(grad, shape) if needed else None
             for shape, needed in zip(self.input_shapes, self.needs_grad)
