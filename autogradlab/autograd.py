@@ -521,7 +521,7 @@ class Node:
         result = _new_tensor(Tensor)  # Tensor._from_op(out, None), written out: once per op
         result._data, result._grad, result._requires_grad = out, None, False
         result.grad_fn = result._version_counter = result._hooks = None
-        if fn.makes_view:
+        if cls.makes_view:
             result._version_counter = inputs[0]._counter()
         return fn.link(inputs, result) if _grad_state.enabled else result
 

@@ -419,31 +419,32 @@ class Tensor:
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
-    # -- arithmetic (each line builds one node of the graph) -----------------------------------
+    # -- arithmetic (each line builds one node of the graph; a tensor operand skips the call to
+    #    _operand, which checks and converts anything else: these lines run once per operation)
 
     def __add__(self, other: Any) -> Tensor:
-        return F.Add.apply(self, _operand(other, self, "+"))
+        return F.Add.apply(self, other if isinstance(other, Tensor) else _operand(other, self, "+"))
 
     def __radd__(self, other: Any) -> Tensor:
-        return F.Add.apply(_operand(other, self, "+"), self)
+        return F.Add.apply(other if isinstance(other, Tensor) else _operand(other, self, "+"), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return F.Sub.apply(self, _operand(other, self, "-"))
+        return F.Sub.apply(self, other if isinstance(other, Tensor) else _operand(other, self, "-"))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return F.Sub.apply(_operand(other, self, "-"), self)
+        return F.Sub.apply(other if isinstance(other, Tensor) else _operand(other, self, "-"), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return F.Mul.apply(self, _operand(other, self, "*"))
+        return F.Mul.apply(self, other if isinstance(other, Tensor) else _operand(other, self, "*"))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return F.Mul.apply(_operand(other, self, "*"), self)
+        return F.Mul.apply(other if isinstance(other, Tensor) else _operand(other, self, "*"), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return F.Div.apply(self, _operand(other, self, "/"))
+        return F.Div.apply(self, other if isinstance(other, Tensor) else _operand(other, self, "/"))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return F.Div.apply(_operand(other, self, "/"), self)
+        return F.Div.apply(other if isinstance(other, Tensor) else _operand(other, self, "/"), self)
 
     def __pow__(self, other: Any) -> Tensor:
         return F.Pow.apply(self, _operand(other, self, "**"))
