@@ -281,7 +281,9 @@ _NO_EDGE = object()  # a node's ``_edge1`` when it has a single input
 _MORE_EDGES = object()  # a node's ``_edge1`` when its edges are in ``_more_edges`` (3 or more)
 #: the few distinct ``needs_grad`` tuples, shared: fewer objects for the garbage collector to visit
 _SHARED_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
-_NEEDS_OF_TWO = {(a, b): (a, b) for a in (False, True) for b in (False, True)}
+#: the same shared tuples for two inputs, found without building a key tuple first (see link)
+_NEEDS_OF_TWO = {(a, b): _SHARED_NEEDS.setdefault((a, b), (a, b))
+                 for a in (False, True) for b in (False, True)}
 
 
 class Node:

@@ -269,15 +269,14 @@ def bench_micrograd_demo() -> dict[str, float]:
             gc.collect()
             samples[name].append(median_time(run, 3, warmup=1) / nodes)
     per_node = {name: min(values) for name, values in samples.items()}
-    if "torch 0-d" in samples:  # each round's two engines ran minutes apart at most: pair them
-        paired = [ours / theirs for ours, theirs in zip(samples["autogradlab"],
-                                                        samples["torch 0-d"])]
     print(f"\nmicrograd's demo (MLP(2, [16, 16, 1]), 100 points): {nodes} nodes, forward + "
           f"backward, garbage collector on; the same loss everywhere: "
           f"{', '.join(f'{v:.6f}' for v in check.values())}")
     for name, value in per_node.items():
         print(f"  {name:<12} {value * 1e6:7.2f} us/node")
-    if "torch 0-d" in per_node:
+    if "torch 0-d" in per_node:  # each round's two engines ran a minute apart at most: pair them
+        paired = [ours / theirs for ours, theirs in zip(samples["autogradlab"],
+                                                        samples["torch 0-d"])]
         print(f"  autogradlab / torch 0-d: {statistics.median(paired):.2f}x (budget 1.0x; median "
               f"of the {len(paired)} rounds' ratios: {', '.join(f'{r:.2f}' for r in paired)})")
     return {f"demo_{k}": v for k, v in per_node.items()}
