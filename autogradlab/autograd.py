@@ -284,6 +284,7 @@ _SHARED_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 #: the same shared tuples for two inputs, found without building a key tuple first (see link)
 _NEEDS_OF_TWO = {(a, b): _SHARED_NEEDS.setdefault((a, b), (a, b))
                  for a in (False, True) for b in (False, True)}
+_NEEDS_OF_ONE = _SHARED_NEEDS.setdefault((True,), (True,))
 
 
 class Node:
@@ -479,16 +480,18 @@ class Node:
         :class:`Summary` (a small picture and a few numbers) of each, so a learner who keeps
         every loss of a training run does not keep every activation with it.
         """
-        big = _is_big(self.value) or any(_is_big(value) for value in self.saved)
-        if not big:
-            return
+        for value in (self.value, *self.saved):  # (a loop, not any(): this runs once per node)
+            if getattr(value, "size", 0) > BIG:
+                break
+        else:
+            return  # nothing big: keep it all, as the record keeps small gradients
         self.freed = True
         self.saved = ()
         self.edges = tuple([_husk(x) for x in self.edges])
         self.value = summarize(self.value)
         self.grad_output = summarize(self.grad_output)
         if self.grad_inputs is not None:
-            self.grad_inputs = tuple(summarize(g) for g in self.grad_inputs)
+            self.grad_inputs = [summarize(g) for g in self.grad_inputs]
 
     # -- linking into the graph ---------------------------------------------------------------
 
@@ -500,6 +503,9 @@ class Node:
             a, b = inputs
             arrays: Any = (a._data if isinstance(a, Tensor) else a,
                            b._data if isinstance(b, Tensor) else b)
+        elif len(inputs) == 1:  # relu, sum, reshape, log_softmax, ...: written out too
+            (a,) = inputs
+            arrays = (a._data if isinstance(a, Tensor) else a,)
         else:
             arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
         try:
@@ -545,6 +551,14 @@ class Node:
             maker = b.grad_fn if b_needs else None
             self._edge1 = maker if maker is not None and b._data is maker.value else b
             self.needs_grad = _NEEDS_OF_TWO[a_needs, b_needs]
+        elif len(inputs) == 1:  # the same for one input
+            (a,) = inputs
+            if not (isinstance(a, Tensor) and a._requires_grad):
+                return result
+            maker = a.grad_fn
+            self._edge0 = maker if maker is not None and a._data is maker.value else a
+            self._edge1 = _NO_EDGE  # set, so reading it is quick (as in the edges setter)
+            self.needs_grad = _NEEDS_OF_ONE
         else:
             needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
             if True not in needs:
@@ -711,7 +725,7 @@ def summarize(value: Any) -> Any:
     so they are computed only once the views are in use (``import autogradlab.viz``, which the
     drawings and the player do); before that they are None, and a training loop pays nothing.
     """
-    if isinstance(value, Summary) or not _is_big(value):
+    if getattr(value, "size", 0) <= BIG or type(value) is Summary:
         return value
     host = backend.to_host(value)
     picture = host.reshape((-1,) + host.shape[-1:]) if host.ndim > 2 else host
@@ -1038,6 +1052,7 @@ class BackwardPass:
         the input itself when it is a leaf. Inputs that need no gradient get nothing."""
         second = fn._edge1  # fn.edges, written out (zip stops at the one edge of one input)
         edges = (fn._edge0, second) if second is not _MORE_EDGES else fn._more_edges
+        pending = self.pending
         for index, (x, g, needed) in enumerate(zip(edges, grads, fn.needs_grad)):
             if not needed or g is None:
                 continue
@@ -1051,7 +1066,10 @@ class BackwardPass:
             if (kind is not type(numbers) or kind not in _NUMPY_SCALARS) and (
                     g.dtype is not numbers.dtype):
                 g = _as_dtype_of(g, numbers)
-            self.arrive(target, g)
+            if target in pending:  # self.arrive(target, g), written out for the first arrival
+                self.arrive(target, g)
+            else:
+                pending[target] = g
             if _listeners:
                 self.announce_sent(fn, index, target, g)
 
@@ -1084,12 +1102,13 @@ class BackwardPass:
         """Leaves collect their total in ``.grad`` (or in the capture, for ``ag.grad``)."""
         if self.display:
             return
-        for leaf in list(self.pending):  # what is left: the leaves, in order of first arrival
-            if leaf._hooks or type(self.pending[leaf]) is _Sum:
-                total, owned, _ = _unpack(self.pending[leaf])
+        pending = self.pending
+        for leaf in list(pending):  # what is left: the leaves, in order of first arrival
+            if leaf._hooks or type(pending[leaf]) is _Sum:
+                total, owned, _ = _unpack(pending[leaf])
             else:  # one gradient arrived: ask first whether it is ours (no name may hold it yet)
-                owned = _only_here(self.pending, leaf)
-                total = self.pending[leaf]
+                owned = _only_here(pending, leaf)
+                total = pending[leaf]
             if leaf._hooks:
                 hooked = _run_hooks(leaf._hooks, total)
                 owned, total = owned and hooked is total, hooked
@@ -1109,10 +1128,12 @@ def _only_here(pending: dict[Any, Any], key: Any) -> bool:
     array is the engine's alone, and copying it would only cost time: CPython's reference count
     says so exactly (the ``pending`` dict, and the argument of ``getrefcount`` itself).
     """
-    getrefcount = getattr(sys, "getrefcount", None)
-    return (getrefcount is not None and not _listeners
-            and type(pending[key]) is backend.NUMPY.array_type
-            and getrefcount(pending[key]) <= 2)
+    return (_getrefcount is not None and not _listeners and type(pending[key]) is _NDARRAY
+            and _getrefcount(pending[key]) <= 2)
+
+
+_getrefcount = getattr(sys, "getrefcount", None)  # CPython's (other Pythons may not have it)
+_NDARRAY = backend.NUMPY.array_type
 
 
 def _plain(value: Any) -> Any:
@@ -1305,7 +1326,8 @@ def _seed(output: Tensor, gradient: Any, create_graph: bool = False) -> Any:
                 f"{output.numel()} numbers matters. Reduce it to one number first "
                 f"(out.sum().backward()) or pass gradient=ag.ones_like(out)."
             )
-        seed = xp.ones(output.data.shape, dtype=output.data.dtype)
+        data = output._data
+        seed = xp.reshape(xp.asarray(1, dtype=data.dtype), data.shape)  # d output/d output = 1
         return Tensor._from_op(seed, None) if create_graph else seed
     if not isinstance(gradient, Tensor):
         gradient = Tensor._from_op(backend.host_array(gradient, output.dtype), None).to(

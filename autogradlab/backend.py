@@ -188,7 +188,49 @@ def _host_index(index: Any) -> Any:
     return index
 
 
-NUMPY = Namespace("numpy", np, np.ndarray)
+def _numpy_for_the_engine() -> types.ModuleType:
+    """``numpy`` as the engine calls it: the same module, except four functions.
+
+    ``sum``, ``max``, ``min`` and ``astype`` of a NumPy array go straight to the C code that
+    ``numpy.sum`` and the others end in (``numpy.add.reduce``, ``ndarray.astype``). NumPy's own
+    versions first run a Python wrapper that sorts out their keyword arguments: for a small
+    array that wrapper is most of the cost, and a training step calls these about ten times.
+    The results are the same, dtype included. Anything else (another keyword, a number instead
+    of an array) is handed to NumPy's own function.
+    """
+    module = types.ModuleType("numpy")
+    module.__dict__.update(vars(np))
+    module.__getattr__ = lambda name: getattr(np, name)  # type: ignore[method-assign]  (np.random)
+    add_reduce, max_reduce, min_reduce = np.add.reduce, np.maximum.reduce, np.minimum.reduce
+
+    def sum(x: Any, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False,  # noqa: A001
+            **options: Any) -> Any:
+        if type(x) is np.ndarray and not options:
+            return add_reduce(x, axis, dtype, None, keepdims)
+        return np.sum(x, axis=axis, dtype=dtype, keepdims=keepdims, **options)
+
+    def max(x: Any, /, *, axis: Any = None, keepdims: bool = False,  # noqa: A001
+            **options: Any) -> Any:
+        if type(x) is np.ndarray and not options:
+            return max_reduce(x, axis, None, None, keepdims)
+        return np.max(x, axis=axis, keepdims=keepdims, **options)
+
+    def min(x: Any, /, *, axis: Any = None, keepdims: bool = False,  # noqa: A001
+            **options: Any) -> Any:
+        if type(x) is np.ndarray and not options:
+            return min_reduce(x, axis, None, None, keepdims)
+        return np.min(x, axis=axis, keepdims=keepdims, **options)
+
+    def astype(x: Any, dtype: Any, /, *, copy: bool = True, **options: Any) -> Any:
+        if type(x) is np.ndarray and not options:
+            return x.astype(dtype, copy=copy)
+        return np.astype(x, dtype, copy=copy, **options)
+
+    module.sum, module.max, module.min, module.astype = sum, max, min, astype
+    return module
+
+
+NUMPY = Namespace("numpy", _numpy_for_the_engine(), np.ndarray)
 #: NumPy returns these for 0-d results; the engine keeps them (fast), ``Tensor.data`` converts
 NUMPY_SCALARS = frozenset((np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_))
 NUMPY_FLOAT64 = np.dtype("float64")

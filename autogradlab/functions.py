@@ -34,16 +34,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from .autograd import Node
-from .backend import namespace_of
+from .backend import NUMPY, namespace_of
 from .errors import ShapeError
 
 Array = Any
 Axis = int | tuple[int, ...] | None
+_NDARRAY, _NUMPY_XP = NUMPY.array_type, NUMPY.xp
 
 
 def xp_of(*values: Any) -> Any:
     """The array namespace of the first array (or Tensor) among ``values``; numbers are skipped."""
     for value in values:
+        if type(value) is _NDARRAY:  # the usual case, answered first
+            return _NUMPY_XP
         if isinstance(value, Tensor):
             return tensor_xp
         if hasattr(value, "shape"):

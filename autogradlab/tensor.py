@@ -25,6 +25,7 @@ from .errors import DTypeError, InPlaceError, ShapeError
 
 Array = Any
 _NUMBER_TYPES = (int, float)
+_NDARRAY = backend.NUMPY.array_type
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
@@ -228,6 +229,9 @@ class Tensor:
         gradient in place never changes another.
         """
         current = self._grad
+        if current is None and owned and type(total) is _NDARRAY:  # the usual case, quickly
+            self._grad = Tensor._from_op(total, None)
+            return
         if isinstance(total, Tensor):  # create_graph: the gradient is part of a graph
             self._grad = total if current is None else current + total
             return
@@ -272,6 +276,9 @@ class Tensor:
                 f"{self.shape} ({self.numel()} numbers). Pick one first (t[0]) or reduce it "
                 f"(t.sum())."
             )
+        data = self._data
+        if type(data) in backend.NUMPY_SCALARS:  # a NumPy number (see data): no array needed
+            return data.item()
         return backend.to_host(self.data).reshape(()).item()
 
     def tolist(self) -> Any:

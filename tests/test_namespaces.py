@@ -335,3 +335,44 @@ def test_only_backend_imports_cupy():
         if f.name != "backend.py" and imported_modules(f) & {"cupy", "cupyx"}
     ]
     assert not offenders, f"CuPy may be imported only in backend.py, not in {offenders}"
+
+
+# -- the engine's NumPy: numpy with its reductions called without their Python wrappers ---------
+
+NUMPY_INPUTS = [
+    np.arange(12, dtype=np.float32).reshape(3, 4) - 5.5,
+    np.array([[1, -2, 3], [4, 5, -6]], dtype=np.int32),
+    np.array([True, False, True]),
+    np.array(2.5),  # 0-d
+    np.array([[np.nan, 1.0], [2.0, 3.0]]),  # nan propagates as in NumPy
+]
+
+
+@pytest.mark.parametrize(("x", "axis"), [
+    (x, axis) for x in NUMPY_INPUTS for axis in [None, 0, -1, (0, 1)][: 1 + 2 * x.ndim]
+], ids=lambda v: f"{v.dtype}{v.shape}" if isinstance(v, np.ndarray) else f"axis={v}")
+@pytest.mark.parametrize("name", ["sum", "max", "min"])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_engine_numpy_reductions_equal_numpys(name, x, axis, keepdims):
+    ours = getattr(backend.NUMPY.xp, name)(x, axis=axis, keepdims=keepdims)
+    theirs = getattr(np, name)(x, axis=axis, keepdims=keepdims)
+    assert type(ours) is type(theirs)
+    assert np.asarray(ours).dtype == np.asarray(theirs).dtype
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_engine_numpy_falls_back_to_numpy_for_everything_else():
+    xp = backend.NUMPY.xp
+    x = np.arange(6.0).reshape(2, 3)
+    assert xp.sum(x, dtype=np.float32).dtype == np.float32
+    assert xp.sum([1, 2, 3]) == 6  # not an array: NumPy's own function takes it
+    assert xp.max(x, initial=10.0) == 10.0  # a keyword only NumPy's function knows
+    assert xp.sum(x, where=x > 2) == 12.0
+    assert xp.astype(np.float64(1.5), np.float32).dtype == np.float32
+    shared = xp.astype(x, np.float64, copy=False)
+    assert shared is x
+    with pytest.raises(ValueError, match="zero-size"):
+        xp.max(np.zeros((0,)))  # as NumPy says it
+    # everything else is numpy's own, lazily loaded submodules included
+    assert xp.exp is np.exp and xp.float32 is np.float32 and xp.random is np.random
+    assert xp.linalg is np.linalg
