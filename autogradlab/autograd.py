@@ -1327,7 +1327,9 @@ def _seed(output: Tensor, gradient: Any, create_graph: bool = False) -> Any:
                 f"(out.sum().backward()) or pass gradient=ag.ones_like(out)."
             )
         data = output._data
-        seed = xp.reshape(xp.asarray(1, dtype=data.dtype), data.shape)  # d output/d output = 1
+        seed = xp.asarray(1, dtype=data.dtype)  # d output / d output = 1
+        if data.shape:
+            seed = xp.reshape(seed, data.shape)
         return Tensor._from_op(seed, None) if create_graph else seed
     if not isinstance(gradient, Tensor):
         gradient = Tensor._from_op(backend.host_array(gradient, output.dtype), None).to(

@@ -25,7 +25,7 @@ from .errors import DTypeError, InPlaceError, ShapeError
 
 Array = Any
 _NUMBER_TYPES = (int, float)
-_NDARRAY = backend.NUMPY.array_type
+_NDARRAY, _NUMPY_SCALARS = backend.NUMPY.array_type, backend.NUMPY_SCALARS
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
@@ -122,7 +122,7 @@ class Tensor:
         updates that must not be recorded (``w.data -= lr * w.grad.data``).
         """
         data = self._data
-        if type(data) in backend.NUMPY_SCALARS:
+        if type(data) in _NUMPY_SCALARS:
             # NumPy computes 0-d results as scalars (about 10x faster for scalar graphs); the
             # learner always gets a real array, which is kept so in-place changes stick
             data = self._data = backend.NUMPY.xp.asarray(data)
@@ -130,7 +130,8 @@ class Tensor:
 
     @data.setter
     def data(self, value: Array) -> None:
-        backend.namespace_of(value)  # a clear error for things that are not arrays
+        if type(value) is not _NDARRAY:
+            backend.namespace_of(value)  # a clear error for things that are not arrays
         self._data = value
 
     @property
@@ -229,8 +230,8 @@ class Tensor:
         gradient in place never changes another.
         """
         current = self._grad
-        if current is None and owned and type(total) is _NDARRAY:  # the usual case, quickly
-            self._grad = Tensor._from_op(total, None)
+        if current is None and type(total) is _NDARRAY:  # the usual case, quickly
+            self._grad = Tensor._from_op(total if owned else total.copy(), None)
             return
         if isinstance(total, Tensor):  # create_graph: the gradient is part of a graph
             self._grad = total if current is None else current + total

@@ -393,3 +393,28 @@ def test_dir_shows_the_public_api_only():
         assert private not in names
     for public in ("tensor", "Tensor", "no_grad", "nn", "optim", "viz", "animate", "Function"):
         assert public in names
+
+
+@pytest.mark.parametrize(("dtype", "bad"), [
+    (dtype, bad) for dtype in ("int64", "int32", "int16", "int8", "uint8")
+    for bad in (-1, -3, 3, 100, int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
+    if bad not in (0, 1, 2) and np.iinfo(dtype).min <= bad
+])
+def test_class_range_check_in_every_integer_dtype(dtype, bad):
+    # the check reads the indices as unsigned numbers (one pass): a negative one must still be
+    # caught, whatever its width, and the message must name the number the learner wrote
+    logits = ag.zeros(3, 3, requires_grad=True)
+    target = ag.tensor(np.array([0, bad, 2], dtype=dtype))
+    with pytest.raises(ValueError, match=rf"class index {bad}\b"):
+        ag.nn.functional.cross_entropy(logits, target)
+    fine = ag.tensor(np.array([0, 1, 2], dtype=dtype))
+    assert ag.nn.functional.cross_entropy(logits, fine).item() == pytest.approx(np.log(3))
+
+
+def test_class_range_check_without_view_in_the_array_api(array_api_strict):
+    xp = array_api_strict
+    logits = ag.Tensor(xp.zeros((2, 3), dtype=xp.float32))
+    for bad in (-1, 3):
+        with pytest.raises(ValueError, match=rf"class index {bad}\b"):
+            ag.nn.functional.nll_loss(logits, ag.Tensor(xp.asarray([0, bad])))
+    assert ag.nn.functional.nll_loss(logits, ag.Tensor(xp.asarray([0, 2]))).item() == 0.0

@@ -164,26 +164,58 @@ def _check_class_targets(name: str, what: str, input: Any, target: Any) -> None:
     """``input`` is (batch, classes) and ``target`` holds one class index per row, each in range
     (PyTorch raises on an index out of range too; indexing would pick a wrong number silently)."""
     _check_tensors(name, input, target)
-    if input.ndim != 2:
-        hint = " For one example, use logits.unsqueeze(0)." if input.ndim == 1 else ""
+    scores, indices = input._data, target._data  # (the arrays: this runs every training step)
+    if scores.ndim != 2:
+        hint = " For one example, use logits.unsqueeze(0)." if scores.ndim == 1 else ""
         raise ShapeError(
             f"{name} expects {what} of shape (batch, classes), but got {describe(input)}."
             + hint
         )
-    if target.dtype.is_floating_point or target.dtype is backend.bool_:
+    kind = target.dtype
+    if kind.is_floating_point or kind is backend.bool_:
         raise DTypeError(
             f"{name} needs class indices as targets (dtype int64, values 0 to "
-            f"{input.shape[1] - 1}), but got {describe(target)}. If they hold whole numbers, "
+            f"{scores.shape[1] - 1}), but got {describe(target)}. If they hold whole numbers, "
             f"use target.long(); if they are one-hot rows or probabilities, use "
             f"target.argmax(dim=1)."
         )
-    if target.shape != input.shape[:1]:
-        hint = " Use target.reshape(-1)." if target.numel() == input.shape[0] else ""
+    if indices.shape != scores.shape[:1]:
+        hint = " Use target.reshape(-1)." if target.numel() == scores.shape[0] else ""
         raise ShapeError(
             f"{name} expects one class index per row of the {what} {input.shape}, i.e. a "
-            f"target of shape ({input.shape[0]},), but got shape {target.shape}.{hint}"
+            f"target of shape ({scores.shape[0]},), but got shape {target.shape}.{hint}"
         )
-    _check_classes(name, what, target, input.shape[1])
+    if not _classes_in_range(indices, scores.shape[1]):
+        _explain_classes(name, what, target, scores.shape[1])
+
+
+def _classes_in_range(indices: Any, classes: int) -> bool:
+    """Is every index in ``0 .. classes - 1``? One pass over them where the library lets us see
+    the integers as unsigned (NumPy, CuPy): a negative index then reads as a huge number, so the
+    largest one alone says it (found with ``argmax``, quicker than ``max`` for a batch of
+    indices). Elsewhere, the smallest and the largest."""
+    if not indices.size:
+        return True
+    view = getattr(indices, "view", None)  # (the array API standard has no view)
+    if view is not None:
+        unsigned = view(_UNSIGNED[indices.dtype.itemsize])
+        return int(unsigned[unsigned.argmax()]) < classes
+    xp = backend.namespace_of(indices).xp
+    return int(xp.min(indices)) >= 0 and int(xp.max(indices)) < classes
+
+
+_UNSIGNED = {1: "uint8", 2: "uint16", 4: "uint32", 8: "uint64"}
+
+
+def _explain_classes(name: str, what: str, target: Tensor, classes: int) -> None:
+    xp = backend.namespace_of(target._data).xp
+    low, high = int(xp.min(target._data)), int(xp.max(target._data))
+    bad = low if low < 0 else high
+    raise ValueError(
+        f"{name} got the class index {bad}, but the {what} have {classes} classes, so "
+        f"indices must be 0 to {classes - 1}. Is the last layer's out_features the number "
+        f"of classes?"
+    )
 
 
 def _check_tensors(name: str, input: Any, target: Any) -> None:  # noqa: A002
@@ -195,16 +227,4 @@ def _check_tensors(name: str, input: Any, target: Any) -> None:  # noqa: A002
             )
 
 
-def _check_classes(name: str, what: str, target: Tensor, classes: int) -> None:
-    if target.numel() == 0:
-        return
-    xp = backend.namespace_of(target.data).xp
-    low, high = int(xp.min(target.data)), int(xp.max(target.data))
-    if low < 0 or high >= classes:
-        bad = low if low < 0 else high
-        raise ValueError(
-            f"{name} got the class index {bad}, but the {what} have {classes} classes, so "
-            f"indices must be 0 to {classes - 1}. Is the last layer's out_features the number "
-            f"of classes?"
-        )
 
