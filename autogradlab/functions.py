@@ -123,6 +123,10 @@ class Elementwise(Node):
     """
 
     saves_at_most_output_size = True  # what it saves is an input, the output, or a mask
+    #: True when ``local_derivatives`` computes new arrays each time (``cos(a)``, a mask), never
+    #: handing back a saved one: ``backward`` may then multiply the gradient into that array in
+    #: place, saving one more array of the output's size (memory, and time at scale)
+    fresh_locals: bool = False
 
     def local_derivatives(self) -> tuple[Any, ...]:
         """d(out)/d(input) for each input, as arrays (or numbers)."""
@@ -142,6 +146,13 @@ class Elementwise(Node):
                 return (grad * locals_[0] if needs[0] else None,
                         grad * locals_[1] if needs[1] else None)
             return [grad * local if needed else None for local, needed in zip(locals_, needs)]
+        if self.fresh_locals:  # one input (nothing broadcast) and a local derivative of our own
+            (local,) = self.local_derivatives()
+            if type(local) is type(grad) is not Tensor and local.dtype == grad.dtype and (
+                    local.shape == grad.shape):
+                local *= grad  # grad * local, written into local
+                return (local,)
+            return (grad * constant_for(local, grad),)
         grads = []
         for shape, local, needed in zip(self.input_shapes, self.local_derivatives(),
                                         self.needs_grad):
@@ -352,6 +363,8 @@ class Exp(Elementwise):
 class Log(Elementwise):
     """``log(a)``: local derivative 1/a."""
 
+    fresh_locals = True
+
     symbol = "log"
     formulas = ("d log(a)/da = 1/a",)
 
@@ -366,6 +379,8 @@ class Log(Elementwise):
 
 class Tanh(Elementwise):
     """``tanh(a)``: local derivative 1 - tanh(a)**2, computed from the output."""
+
+    fresh_locals = True
 
     symbol = "tanh"
     formulas = ("d tanh(a)/da = 1 - tanh(a)**2",)
@@ -389,6 +404,8 @@ class Sigmoid(Elementwise):
     (float32 ``sigmoid(-20)`` is 2.06e-09, not 0, so ``log(sigmoid(-40))`` is -40, not -inf).
     """
 
+    fresh_locals = True
+
     symbol = "sigmoid"
     formulas = ("d sigmoid(a)/da = s * (1 - s)",)
 
@@ -406,6 +423,8 @@ class Sigmoid(Elementwise):
 
 class ReLU(Elementwise):
     """``relu(a) = max(a, 0)``: local derivative 1 where a > 0, else 0."""
+
+    fresh_locals = True
 
     symbol = "relu"
     formulas = ("d relu(a)/da = 1 if a > 0 else 0",)
@@ -427,6 +446,8 @@ class ReLU(Elementwise):
 class Sin(Elementwise):
     """``sin(a)``: local derivative cos(a)."""
 
+    fresh_locals = True
+
     symbol = "sin"
     formulas = ("d sin(a)/da = cos(a)",)
 
@@ -441,6 +462,8 @@ class Sin(Elementwise):
 
 class Cos(Elementwise):
     """``cos(a)``: local derivative -sin(a)."""
+
+    fresh_locals = True
 
     symbol = "cos"
     formulas = ("d cos(a)/da = -sin(a)",)
@@ -457,6 +480,8 @@ class Cos(Elementwise):
 class Abs(Elementwise):
     """``|a|``: local derivative sign(a): 1, -1, and 0 at a = 0 (as in PyTorch)."""
 
+    fresh_locals = True
+
     symbol = "abs"
     formulas = ("d|a|/da = sign(a)",)
 
@@ -471,6 +496,8 @@ class Abs(Elementwise):
 
 class Sqrt(Elementwise):
     """``sqrt(a)``: local derivative 1 / (2 sqrt(a)), computed from the output."""
+
+    fresh_locals = True
 
     symbol = "sqrt"
     formulas = ("d sqrt(a)/da = 1 / (2 sqrt(a))",)
@@ -554,6 +581,8 @@ class Minimum(Maximum):
 class LeakyRelu(Elementwise):
     """``leaky_relu(a) = a if a > 0 else slope * a``: local derivative 1 or ``slope``."""
 
+    fresh_locals = True
+
     symbol = "leaky_relu"
     formulas = ("d/da = 1 if a > 0 else negative_slope",)
 
@@ -599,6 +628,8 @@ def erf(x: Any) -> Any:
 class Erf(Elementwise):
     """``erf(a)``: local derivative 2/sqrt(pi) * exp(-a**2)."""
 
+    fresh_locals = True
+
     symbol = "erf"
     formulas = ("d erf(a)/da = 2/sqrt(pi) exp(-a^2)",)
 
@@ -622,6 +653,8 @@ GELU_K = math.sqrt(2.0 / math.pi)
 class Gelu(Elementwise):
     """``gelu(a) = a * Phi(a)``, Phi the normal distribution's CDF: local derivative
     Phi(a) + a * phi(a). ``approximate='tanh'`` uses Phi(a) ~ (1 + tanh(k (a + 0.044715 a^3)))/2."""
+
+    fresh_locals = True
 
     symbol = "gelu"
     formulas = ("d gelu(a)/da = Phi(a) + a * phi(a)",)
