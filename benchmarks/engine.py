@@ -16,9 +16,10 @@ Run:  python benchmarks/engine.py    (a few minutes; needs torch==2.13.0 and mic
    passes (``losses.append(loss)``). The growth of the process's resident memory, each engine in
    a fresh process. Budget: autogradlab within 3x of torch.
 
-Every number is the best or median of several repeats, measured in this one run. Engines take
-turns, and each turn starts with no garbage left by the one before (``gc.collect()`` outside the
-timing).
+Every number is measured in this one run. Engines take turns, round after round, and each turn
+starts with no garbage left by the one before (``gc.collect()`` outside the timing). A ratio is
+the median of the rounds' ratios: two engines timed in one round ran seconds apart, so the
+machine's slower and faster minutes do not land on one engine only.
 """
 
 from __future__ import annotations
@@ -144,25 +145,35 @@ def torch_step(batch: int) -> Callable[[], float]:
 def bench_mlp() -> dict[str, float]:
     results = {}
     print("MLP training step, 784-256-10 ReLU + softmax cross-entropy, float32, SGD")
-    print(f"{'batch':>6} {'numpy ms':>9} {'autogradlab':>12} {'torch':>8}   (ratios to NumPy)")
-    for batch, repeats in ((64, 300), (1024, 40)):
-        # interleave the engines so that machine noise hits them alike
+    print(f"{'batch':>6} {'numpy ms':>9} {'autogradlab':>12} {'torch':>8}   (ratios to NumPy; "
+          f"autogradlab's rounds)")
+    for batch, repeats in ((64, 100), (1024, 10)):
+        # the engines take turns, round after round; a round's ratio compares steps timed
+        # within a second of each other, so this machine's minute-to-minute speed changes
+        # cancel out, and the ratio printed is the median of the rounds' ratios
         steps = {"numpy": numpy_step(batch), "autogradlab": autogradlab_step(batch)}
         if torch is not None:
             steps["torch"] = torch_step(batch)
         samples: dict[str, list[float]] = {name: [] for name in steps}
-        for _ in range(5):
+        for _ in range(ROUNDS):
             for name, step in steps.items():
                 gc.collect()
-                samples[name].append(median_time(step, repeats // 5))
-        times = {name: min(values) for name, values in samples.items()}
-        base = times["numpy"]
-        line = f"{batch:>6} {base * 1e3:>9.3f} {times['autogradlab'] / base:>11.2f}x"
-        line += f" {times['torch'] / base:>7.2f}x" if "torch" in times else "      n/a"
-        print(line)
-        for name, value in times.items():
-            results[f"mlp{batch}_{name}"] = value
+                samples[name].append(median_time(step, repeats))
+        ratios = {name: [t / base for t, base in zip(values, samples["numpy"])]
+                  for name, values in samples.items()}
+        ratio = {name: statistics.median(values) for name, values in ratios.items()}
+        line = f"{batch:>6} {min(samples['numpy']) * 1e3:>9.3f} {ratio['autogradlab']:>11.2f}x"
+        line += f" {ratio['torch']:>7.2f}x" if "torch" in ratio else "      n/a"
+        print(line + "   (" + ", ".join(f"{r:.2f}" for r in ratios["autogradlab"]) + ")")
+        results[f"mlp{batch}_numpy"] = min(samples["numpy"])
+        for name, value in ratio.items():
+            if name != "numpy":
+                results[f"mlp{batch}_{name}_ratio"] = value
     return results
+
+
+#: how many times the engines take turns (MLP step)
+ROUNDS = 15
 
 
 # ------------------------------------------------------------------------------------------------
