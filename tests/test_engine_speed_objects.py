@@ -224,3 +224,48 @@ def test_a_pass_that_fails_half_way_still_leaves_its_nodes_used_up():
         z.backward()
     with pytest.raises(ag.autograd.GraphFreedError):
         z.backward()  # as in PyTorch: the first pass used MulBackward0 up
+
+
+FRESH_LOCAL_OPS = {  # the operations whose backward multiplies into its own local derivative
+    "log": lambda t: t.log(), "tanh": lambda t: t.tanh(), "sigmoid": lambda t: t.sigmoid(),
+    "relu": lambda t: t.relu(), "sin": lambda t: t.sin(), "cos": lambda t: t.cos(),
+    "abs": lambda t: t.abs(), "sqrt": lambda t: t.sqrt(),
+    "erf": lambda t: ag.functions.Erf.apply(t),
+    "leaky_relu": lambda t: ag.nn.functional.leaky_relu(t, 0.1),
+    "gelu": lambda t: ag.nn.functional.gelu(t),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FRESH_LOCAL_OPS))
+def test_a_gradient_written_into_the_local_derivative_changes_nothing_else(name, torch):
+    # backward multiplies the upstream gradient into the array it computed as the local
+    # derivative. ``+`` hands one gradient array to both its inputs, so writing into the
+    # gradient instead would change what y receives; the saved values, the node's record and a
+    # second pass must all be as if backward had made a new array (and the numbers torch's)
+    rng = np.random.default_rng(3)
+    numbers = rng.uniform(0.2, 2.0, (4, 5)).astype(np.float32) * rng.choice([-1, 1], (4, 5))
+    if name in ("log", "sqrt"):
+        numbers = np.abs(numbers)
+    x = ag.tensor(numbers, requires_grad=True)
+    y = ag.zeros(4, 5, requires_grad=True)
+    out = FRESH_LOCAL_OPS[name](x)
+    total = out + y
+    upstream = rng.standard_normal((4, 5)).astype(np.float32)
+    saved_before = [np.array(s, copy=True) for s in out.grad_fn.saved]
+    total.backward(ag.tensor(upstream), retain_graph=True)
+    first = x.grad.numpy().copy()
+    np.testing.assert_array_equal(y.grad.numpy(), upstream)
+    np.testing.assert_array_equal(out.grad_fn.grad_output, upstream)  # the record: what arrived
+    np.testing.assert_array_equal(out.grad_fn.grad_inputs[0], first)  # and what it sent on
+    for before, now in zip(saved_before, out.grad_fn.saved):
+        np.testing.assert_array_equal(before, now)
+    x.grad = y.grad = None
+    total.backward(ag.tensor(upstream))
+    np.testing.assert_array_equal(x.grad.numpy(), first)
+    np.testing.assert_array_equal(y.grad.numpy(), upstream)
+    t = torch.tensor(numbers, requires_grad=True)
+    theirs = {"erf": torch.erf, "leaky_relu": lambda v: torch.nn.functional.leaky_relu(v, 0.1),
+              "gelu": torch.nn.functional.gelu}.get(name, lambda v: getattr(v, name)())(t)
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(first, t.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert type(out.grad_fn).fresh_locals
