@@ -481,7 +481,7 @@ class Node:
         every loss of a training run does not keep every activation with it.
         """
         for value in (self.value, *self.saved):  # (a loop, not any(): this runs once per node)
-            if getattr(value, "size", 0) > BIG:
+            if _is_big(value):
                 break
         else:
             return  # nothing big: keep it all, as the record keeps small gradients
@@ -725,7 +725,7 @@ def summarize(value: Any) -> Any:
     so they are computed only once the views are in use (``import autogradlab.viz``, which the
     drawings and the player do); before that they are None, and a training loop pays nothing.
     """
-    if getattr(value, "size", 0) <= BIG or type(value) is Summary:
+    if isinstance(value, Summary) or not _is_big(value):
         return value
     host = backend.to_host(value)
     picture = host.reshape((-1,) + host.shape[-1:]) if host.ndim > 2 else host

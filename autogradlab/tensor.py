@@ -130,8 +130,7 @@ class Tensor:
 
     @data.setter
     def data(self, value: Array) -> None:
-        if type(value) is not _NDARRAY:
-            backend.namespace_of(value)  # a clear error for things that are not arrays
+        backend.namespace_of(value)  # a clear error for things that are not arrays
         self._data = value
 
     @property
@@ -278,7 +277,7 @@ class Tensor:
                 f"(t.sum())."
             )
         data = self._data
-        if type(data) in backend.NUMPY_SCALARS:  # a NumPy number (see data): no array needed
+        if type(data) in _NUMPY_SCALARS:  # a NumPy number (see data): no array needed
             return data.item()
         return backend.to_host(self.data).reshape(()).item()
 
