@@ -30,6 +30,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -55,11 +56,34 @@ def median_time(step: Callable[[], object], repeats: int, warmup: int = 3) -> fl
     return statistics.median(times)
 
 
+def take_turns(runs: dict[str, Callable[[], object]], rounds: int,
+               time_one: Callable[[Callable[[], object]], float]) -> dict[str, list[float]]:
+    """``time_one(run)`` for every engine, one after another, round after round.
+
+    Each turn starts with ``gc.collect()``, outside the timing: micrograd's graphs are reference
+    cycles (each Value's ``_backward`` closure holds the Value), and the collector would
+    otherwise free them in the middle of the next engine's turn and bill it.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            gc.collect()
+            samples[name].append(time_one(run))
+    return samples
+
+
+def paired_ratios(ours: list[float], theirs: list[float]) -> list[float]:
+    """Each round's ratio: two engines timed in one round ran seconds apart."""
+    return [a / b for a, b in zip(ours, theirs)]
+
+
 # ------------------------------------------------------------------------------------------------
 # 1. MLP training step
 # ------------------------------------------------------------------------------------------------
 
 SIZES = (784, 256, 10)
+#: how many times the engines take turns
+ROUNDS = 15
 LR = 0.01
 
 
@@ -154,13 +178,8 @@ def bench_mlp() -> dict[str, float]:
         steps = {"numpy": numpy_step(batch), "autogradlab": autogradlab_step(batch)}
         if torch is not None:
             steps["torch"] = torch_step(batch)
-        samples: dict[str, list[float]] = {name: [] for name in steps}
-        for _ in range(ROUNDS):
-            for name, step in steps.items():
-                gc.collect()
-                samples[name].append(median_time(step, repeats))
-        ratios = {name: [t / base for t, base in zip(values, samples["numpy"])]
-                  for name, values in samples.items()}
+        samples = take_turns(steps, ROUNDS, partial(median_time, repeats=repeats))
+        ratios = {name: paired_ratios(values, samples["numpy"]) for name, values in samples.items()}
         ratio = {name: statistics.median(values) for name, values in ratios.items()}
         line = f"{batch:>6} {min(samples['numpy']) * 1e3:>9.3f} {ratio['autogradlab']:>11.2f}x"
         line += f" {ratio['torch']:>7.2f}x" if "torch" in ratio else "      n/a"
@@ -170,10 +189,6 @@ def bench_mlp() -> dict[str, float]:
             if name != "numpy":
                 results[f"mlp{batch}_{name}_ratio"] = value
     return results
-
-
-#: how many times the engines take turns (MLP step)
-ROUNDS = 15
 
 
 # ------------------------------------------------------------------------------------------------
@@ -271,23 +286,15 @@ def bench_micrograd_demo() -> dict[str, float]:
     nodes = len(ag.autograd.topological_order([loss.grad_fn]))
     del loss
     gc.enable()
-    samples: dict[str, list[float]] = {name: [] for name in engines}
-    for _ in range(5):
-        for name, run in engines.items():
-            # micrograd's graphs are reference cycles (each Value's _backward closure holds the
-            # Value): free them now, outside the timing, or the collector frees them in the
-            # middle of the next engine's run and bills it
-            gc.collect()
-            samples[name].append(median_time(run, 3, warmup=1) / nodes)
+    samples = take_turns(engines, 5, lambda run: median_time(run, 3, warmup=1) / nodes)
     per_node = {name: min(values) for name, values in samples.items()}
     print(f"\nmicrograd's demo (MLP(2, [16, 16, 1]), 100 points): {nodes} nodes, forward + "
           f"backward, garbage collector on; the same loss everywhere: "
           f"{', '.join(f'{v:.6f}' for v in check.values())}")
     for name, value in per_node.items():
         print(f"  {name:<12} {value * 1e6:7.2f} us/node")
-    if "torch 0-d" in per_node:  # each round's two engines ran a minute apart at most: pair them
-        paired = [ours / theirs for ours, theirs in zip(samples["autogradlab"],
-                                                        samples["torch 0-d"])]
+    if "torch 0-d" in per_node:
+        paired = paired_ratios(samples["autogradlab"], samples["torch 0-d"])
         print(f"  autogradlab / torch 0-d: {statistics.median(paired):.2f}x (budget 1.0x; median "
               f"of the {len(paired)} rounds' ratios: {', '.join(f'{r:.2f}' for r in paired)})")
     return {f"demo_{k}": v for k, v in per_node.items()}
