@@ -481,7 +481,7 @@ class Node:
         every loss of a training run does not keep every activation with it.
         """
         for value in (self.value, *self.saved):  # (a loop, not any(): this runs once per node)
-            if _is_big(value):
+            if getattr(value, "size", 0) > BIG:  # _is_big(value), written out for the same reason
                 break
         else:
             return  # nothing big: keep it all, as the record keeps small gradients
@@ -559,11 +559,16 @@ class Node:
             self._edge0 = maker if maker is not None and a._data is maker.value else a
             self._edge1 = _NO_EDGE  # set, so reading it is quick (as in the edges setter)
             self.needs_grad = _NEEDS_OF_ONE
-        else:
-            needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
+        else:  # three or more (linear's x, W, b): one loop
+            edges, needs = [], []
+            for x in inputs:
+                need = isinstance(x, Tensor) and x._requires_grad
+                needs.append(need)
+                edges.append(_edge(x) if need else x)
             if True not in needs:
                 return result
-            self.edges = [_edge(x) if need else x for x, need in zip(inputs, needs)]
+            self._more_edges, self._edge1 = tuple(edges), _MORE_EDGES  # (the edges setter's)
+            needs = tuple(needs)
             self.needs_grad = _SHARED_NEEDS.setdefault(needs, needs)  # one tuple for all such
         self.seq = next(_sequence)  # creation order; also the stamp in-place changes compare with
         self.value = result._data
@@ -897,7 +902,7 @@ def run_backward(
     run = BackwardPass(outputs, retain_graph, create_graph, capture, display)
     for out, seed in zip(outputs, seeds):
         run.arrive(out.grad_fn or out, seed)
-    with backend.quiet(), _collector_paused(), enable_grad() if create_graph else no_grad():
+    with run:  # NumPy quiet, the cycle collector paused, graph recording only for create_graph
         try:
             for fn in topological_order([o.grad_fn for o in outputs if o.grad_fn is not None]):
                 grad = run.take(fn)  # the sum of what arrived, after hooks; None if nothing did
@@ -911,24 +916,6 @@ def run_backward(
                 touch()  # the nodes it went through are used up: a later pass must look closer
         grad = grads = None  # let go of the last node's arrays, so a .grad may keep them
         run.deliver_to_leaves()
-
-
-class _collector_paused:  # noqa: N801  (used like a function: ``with _collector_paused():``)
-    """Pause Python's cycle collector while a backward pass runs, then restore it as it was.
-
-    A backward pass makes many small objects and no reference cycles, so the collector would only
-    walk the whole graph again and again for nothing (on a 65,000-node scalar graph that was half
-    of the time). The learner's setting is back as it was when the pass ends. (A class, not a
-    ``@contextmanager`` generator: a few microseconds less per backward pass.)
-    """
-
-    def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.was_enabled:
-            gc.enable()
 
 
 class _Sum:
@@ -992,6 +979,27 @@ class BackwardPass:
         self.display = display  # a pass for the views: no .grad, no hooks
         roots = tuple(id(o.grad_fn or o) for o in outputs)
         self.record = PassRecord(next(_pass_numbers), roots, display, not self.retain_graph)
+
+    # -- the settings a pass runs under ---------------------------------------------------------
+
+    def __enter__(self) -> None:
+        """NumPy keeps quiet about inf and nan (as PyTorch does), Python's cycle collector pauses
+        (a pass makes many small objects and no cycles, so the collector would only walk the
+        graph again and again for nothing: half the time of a 65,000-node scalar graph), and
+        graph recording is on only under ``create_graph``. One block for the three, since it
+        runs for every backward pass; the learner's settings are back as they were after it."""
+        self.quiet = backend.quiet()
+        self.quiet.__enter__()
+        self.collector_was_on = gc.isenabled()
+        gc.disable()
+        self.grad_mode_was = _grad_state.enabled
+        _grad_state.enabled = self.create_graph
+
+    def __exit__(self, *exc: object) -> None:
+        _grad_state.enabled = self.grad_mode_was
+        if self.collector_was_on:
+            gc.enable()
+        self.quiet.__exit__(*exc)
 
     def arrive(self, node: Any, contribution: Any) -> None:
         """``contribution`` reaches ``node`` (an operation, or a leaf tensor): add it up."""
@@ -1060,10 +1068,10 @@ class BackwardPass:
                 numbers, target = x.value, x
             else:  # a tensor: a leaf, or one whose numbers were replaced (see _edge)
                 numbers, target = x._data, x.grad_fn or x
-            # a float32 input gets a float32 gradient, as in PyTorch (two NumPy numbers of one
-            # type have one dtype: no need to ask)
+            # a float32 input gets a float32 gradient, as in PyTorch (asked quickly of an
+            # array; two NumPy numbers of one type have one dtype, and asking a number is slow)
             kind = type(g)
-            if (kind is not type(numbers) or kind not in _NUMPY_SCALARS) and (
+            if (kind is _NDARRAY or kind is not type(numbers) or kind not in _NUMPY_SCALARS) and (
                     g.dtype is not numbers.dtype):
                 g = _as_dtype_of(g, numbers)
             if target in pending:  # self.arrive(target, g), written out for the first arrival
@@ -1089,8 +1097,11 @@ class BackwardPass:
         if self.create_graph:
             grad, grads = _plain(grad), tuple(_plain(g) for g in grads)
         fn.grad_output, fn.recorded_by = grad, self.record
-        if len(grads) == 2:  # fn.grad_inputs = grads, written out for the usual two inputs
+        count = len(grads)  # fn.grad_inputs = grads, written out for one or two inputs
+        if count == 2:
             fn._grad_input0, fn._grad_input1 = grads
+        elif count == 1:
+            fn._grad_input0 = grads[0]
         else:
             fn.grad_inputs = grads
         # let go of big arrays (an elementwise node saves nothing bigger than its output, the
@@ -1102,7 +1113,7 @@ class BackwardPass:
         """Leaves collect their total in ``.grad`` (or in the capture, for ``ag.grad``)."""
         if self.display:
             return
-        pending = self.pending
+        pending, capture = self.pending, self.capture
         for leaf in list(pending):  # what is left: the leaves, in order of first arrival
             if leaf._hooks or type(pending[leaf]) is _Sum:
                 total, owned, _ = _unpack(pending[leaf])
@@ -1112,11 +1123,11 @@ class BackwardPass:
             if leaf._hooks:
                 hooked = _run_hooks(leaf._hooks, total)
                 owned, total = owned and hooked is total, hooked
-            if self.capture is not None:
-                if leaf in self.capture:
-                    self.capture[leaf] = (total, owned)
+            if capture is not None:
+                if leaf in capture:
+                    capture[leaf] = (total, owned)
                 continue
-            leaf._accumulate_grad(total, owned=owned)
+            leaf._accumulate_grad(total, owned)
 
 
 def _only_here(pending: dict[Any, Any], key: Any) -> bool:

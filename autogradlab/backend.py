@@ -274,14 +274,54 @@ def _keep_int32(result: Array, inputs: list[Any]) -> Array:
     return result
 
 
-def quiet() -> Any:
+class quiet:  # noqa: N801  (used like a function: ``with backend.quiet():``)
     """A block in which NumPy keeps quiet about inf and nan (``log(0)``, ``0 * inf``).
 
     The backward pass runs in one: PyTorch prints nothing when a gradient becomes inf or nan,
     and neither do we (the numbers themselves say it). The learner's own NumPy settings are
     restored when the block ends.
+
+    This is ``np.errstate(all="ignore")``. On NumPy 2 those settings are one object in a context
+    variable, and ``np.errstate`` builds a new one in Python on every entry: a few microseconds
+    of every backward pass. Here the quiet version of the learner's current settings is built
+    once (again only if they change) and the variable is set directly.
     """
-    return np.errstate(all="ignore")
+
+    __slots__ = ("_token", "_errstate")
+    #: the learner's NumPy settings seen last, and their quiet version (one tuple, replaced
+    #: whole, so two threads never mix one's settings with the other's quiet version)
+    _made_for: tuple[Any, Any] = (None, None)
+
+    def __enter__(self) -> None:
+        if _NUMPY_ERRORS is None:  # NumPy 1: its own block
+            self._errstate = np.errstate(all="ignore")
+            self._errstate.__enter__()
+            return
+        settings = _NUMPY_ERRORS.get()
+        seen, made = quiet._made_for
+        if settings is not seen:
+            made = _make_numpy_errors(all="ignore")  # (the rest inherited from the settings)
+            quiet._made_for = (settings, made)
+        self._token = _NUMPY_ERRORS.set(made)
+
+    def __exit__(self, *exc: object) -> None:
+        if _NUMPY_ERRORS is None:
+            self._errstate.__exit__(*exc)
+        else:
+            _NUMPY_ERRORS.reset(self._token)
+
+
+def _numpy_error_settings() -> tuple[Any, Any]:
+    """NumPy 2's context variable for its error settings, and its function that makes them."""
+    try:
+        from numpy._core import _ufunc_config
+
+        return _ufunc_config._extobj_contextvar, _ufunc_config._make_extobj
+    except (ImportError, AttributeError):
+        return None, None
+
+
+_NUMPY_ERRORS, _make_numpy_errors = _numpy_error_settings()
 
 
 for _scalar in NUMPY_SCALARS:
