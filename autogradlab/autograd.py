@@ -977,7 +977,7 @@ class BackwardPass:
         self.create_graph = create_graph
         self.capture = capture
         self.display = display  # a pass for the views: no .grad, no hooks
-        roots = tuple(id(o.grad_fn or o) for o in outputs)
+        roots = tuple([id(o.grad_fn or o) for o in outputs])
         self.record = PassRecord(next(_pass_numbers), roots, display, not self.retain_graph)
 
     # -- the settings a pass runs under ---------------------------------------------------------
@@ -1323,21 +1323,21 @@ def _seed(output: Tensor, gradient: Any, create_graph: bool = False) -> Any:
     """The gradient that starts the backward pass: d(output)/d(output) = 1 for a scalar."""
     if not isinstance(output, Tensor):
         raise TypeError(f"backward() needs a Tensor, not {type(output).__name__}")
-    if not output.requires_grad:
+    if not output._requires_grad:
         raise BackwardError(
             f"{describe(output)} does not require grad, so there is nothing to differentiate: "
             f"none of the tensors it was computed from had requires_grad=True (or it was "
             f"computed inside no_grad()). Create the inputs with requires_grad=True."
         )
-    xp = backend.namespace_of(output._data).xp
+    data = output._data
+    xp = backend.namespace_of(data).xp
     if gradient is None:
-        if output.numel() != 1:
+        if math.prod(data.shape) != 1:
             raise BackwardError(
                 f"backward() on {describe(output)} needs to know how much each of its "
                 f"{output.numel()} numbers matters. Reduce it to one number first "
                 f"(out.sum().backward()) or pass gradient=ag.ones_like(out)."
             )
-        data = output._data
         seed = xp.asarray(1, dtype=data.dtype)  # d output / d output = 1
         if data.shape:
             seed = xp.reshape(seed, data.shape)

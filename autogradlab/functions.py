@@ -1165,6 +1165,7 @@ class Softmax(Node):
 
     symbol = "softmax"
     formulas = ("ds_i/da_j = s_i (1[i=j] - s_j)",)
+    saves_at_most_output_size = True  # it saves its output
 
     def forward(self, a: Array, dim: int) -> Array:
         xp = xp_of(a)
@@ -1184,6 +1185,7 @@ class LogSoftmax(Node):
 
     symbol = "log_softmax"
     formulas = ("d/da_j = 1[i=j] - softmax_j",)
+    saves_at_most_output_size = True  # it saves its output
 
     def forward(self, a: Array, dim: int) -> Array:
         xp = xp_of(a)
@@ -1210,6 +1212,7 @@ class NllLoss(Node):
 
     symbol = "nll_loss"
     formulas = ("dL/dlog_probs = -one_hot(target) / N",)
+    saves_at_most_output_size = True  # it saves nothing (the target is not the graph's to free)
 
     def forward(self, log_probs: Array, target: Array, reduction: str = "mean") -> Array:
         xp = xp_of(log_probs)

@@ -390,9 +390,11 @@ class Tensor:
         ``create_graph=True`` the backward pass is recorded too (the ``.grad`` tensors then have
         a history), for gradients of gradients.
         """
-        # one output, one gradient (so a list given as ``gradient`` is that gradient's numbers)
-        autograd.backward([self], [gradient], retain_graph=retain_graph,
-                          create_graph=create_graph)
+        # one output, one gradient (so a list given as ``gradient`` is that gradient's numbers):
+        # autograd.backward([self], [gradient], ...), without its handling of several outputs
+        seed = autograd._seed(self, gradient, create_graph)
+        retain = create_graph if retain_graph is None else retain_graph
+        autograd.run_backward((self,), (seed,), retain, create_graph)
 
     def retain_grad(self) -> None:
         """Ask an intermediate tensor to keep its ``.grad`` after ``backward()``."""
