@@ -1235,11 +1235,17 @@ class NllLoss(Node):
         return -self.one_hot / n
 
     def backward(self, grad: Array) -> tuple[Array, None]:
-        one_hot = constant_for(self.one_hot, grad)
-        if self.reduction == "none":
-            return -xp_of(grad).expand_dims(grad, axis=1) * one_hot, None
-        n = self.target.shape[0] if self.reduction == "mean" else 1
-        return (grad / -n) * one_hot, None
+        if self.reduction == "none":  # row i's gradient, at its target column
+            per_row = -grad
+        else:  # the loss's gradient over N (or 1), at every row's target column
+            per_row = grad / -(self.target.shape[0] if self.reduction == "mean" else 1)
+        if isinstance(per_row, Tensor):  # create_graph: tensor operations, to differentiate
+            one_hot = constant_for(self.one_hot, per_row)
+            if self.reduction == "none":
+                per_row = xp_of(per_row).expand_dims(per_row, axis=1)
+            return per_row * one_hot, None
+        return namespace_of(grad).one_per_row(per_row, self.target, self.classes,
+                                              self.dtype), None
 
 
 def _reduce(values: Array, reduction: str) -> Array:

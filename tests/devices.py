@@ -60,6 +60,13 @@ PROGRAMS: dict[str, tuple[Callable[..., Any], tuple[np.ndarray, ...]]] = {
     "linear": (lambda x, w, b: AF.Linear.apply(x, w, b).tanh(), (_r(4, 3), _r(2, 3), _r(2))),
     "node-used-twice": (lambda a: (lambda b: (b + b) * b)(a * a), (_r(3),)),
     "clone": (lambda a: a.clone() * a, (_r(3),)),
+    # class indices in the logits' own namespace: the classes a predicts (argmax) or not (argmin)
+    "cross-entropy": (lambda a: ag.nn.functional.cross_entropy(a, a.detach().argmax(dim=1)),
+                      (_r(4, 5),)),
+    "nll-loss-none": (lambda a: ag.nn.functional.nll_loss(
+        ag.log_softmax(a, 1), a.detach().argmin(dim=1), reduction="none"), (_r(4, 5),)),
+    "nll-loss-sum": (lambda a: ag.nn.functional.nll_loss(
+        ag.log_softmax(a, 1), a.detach().argmin(dim=1), reduction="sum"), (_r(3, 2),)),
 }
 
 
