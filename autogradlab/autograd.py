@@ -1254,6 +1254,11 @@ def _check_versions(fn: Node) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def _retains_graph(retain_graph: bool | None, create_graph: bool) -> bool:
+    """PyTorch's default: a pass keeps its graph when it records one (``create_graph``)."""
+    return create_graph if retain_graph is None else retain_graph
+
+
 def backward(
     tensors: Tensor | Sequence[Tensor],
     grad_tensors: Any = None,
@@ -1265,7 +1270,7 @@ def backward(
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(outputs)
     seeds = [_seed(out, g, create_graph) for out, g in zip(outputs, grad_tensors)]
-    retain = create_graph if retain_graph is None else retain_graph
+    retain = _retains_graph(retain_graph, create_graph)
     run_backward(outputs, seeds, retain_graph=retain, create_graph=create_graph)
 
 
@@ -1296,7 +1301,7 @@ def grad(
             )
     capture: dict[Any, Any] = {x.grad_fn or x: None for x in ins}
     seeds = [_seed(out, g, create_graph) for out, g in zip(outs, grad_outputs)]
-    retain = create_graph if retain_graph is None else retain_graph
+    retain = _retains_graph(retain_graph, create_graph)
     run_backward(outs, seeds, retain_graph=retain, create_graph=create_graph, capture=capture)
     results: list[Tensor | None] = []
     for position, x in enumerate(ins):

@@ -179,7 +179,6 @@ class Namespace:
             np.add.at(host, _host_index(index), self.to_host(values))
             target[...] = self.xp.asarray(host)
 
-
     def one_per_row(self, values: Array, index: Array, columns: int, dtype: Any) -> Array:
         """Zeros of shape ``(len(index), columns)`` with ``values`` (one number, or one per row)
         at column ``index[i]`` of each row ``i``: a one-hot matrix, scaled (``nll_loss``'s

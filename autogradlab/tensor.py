@@ -393,7 +393,7 @@ class Tensor:
         # one output, one gradient (so a list given as ``gradient`` is that gradient's numbers):
         # autograd.backward([self], [gradient], ...), without its handling of several outputs
         seed = autograd._seed(self, gradient, create_graph)
-        retain = create_graph if retain_graph is None else retain_graph
+        retain = autograd._retains_graph(retain_graph, create_graph)
         autograd.run_backward((self,), (seed,), retain, create_graph)
 
     def retain_grad(self) -> None:

@@ -155,7 +155,6 @@ def test_each_thread_keeps_its_own_settings():
 
 def test_quiet_is_np_errstate_all_ignore():
     with np.errstate(under="raise", call=print):
-        expected = None
         with np.errstate(all="ignore"):
             expected = (np.geterr(), np.getbufsize(), np.geterrcall())
         with backend.quiet():
