@@ -179,20 +179,22 @@ class Namespace:
             np.add.at(host, _host_index(index), self.to_host(values))
             target[...] = self.xp.asarray(host)
 
-    def one_per_row(self, values: Array, index: Array, columns: int, dtype: Any) -> Array:
-        """Zeros of shape ``(len(index), columns)`` with ``values`` (one number, or one per row)
-        at column ``index[i]`` of each row ``i``: a one-hot matrix, scaled (``nll_loss``'s
-        gradient). NumPy and CuPy write the numbers in place; the array API standard has no
-        assignment at integer arrays, so there it is ``where(one_hot, values, 0)``."""
-        xp, rows = self.xp, index.shape[0]
+    def one_per_row(self, values: Array, rows: Array, index: Array, columns: int,
+                    dtype: Any) -> Array:
+        """Zeros of shape ``(len(rows), columns)`` with ``values`` (one number, or one per row)
+        at column ``index[i]`` of each row ``rows[i]`` (``rows`` is ``arange(len(index))``,
+        kept from the forward pass): a one-hot matrix, scaled (``nll_loss``'s gradient). NumPy
+        and CuPy write the numbers in place; the array API standard has no assignment at
+        integer arrays, so there it is ``where(one_hot, values, 0)``."""
+        xp, count = self.xp, index.shape[0]
         if self.name in ("numpy", "cupy"):
-            out = xp.zeros((rows, columns), dtype=dtype)
-            out[xp.arange(rows), index] = values
+            out = xp.zeros((count, columns), dtype=dtype)
+            out[rows, index] = values
             return out
-        one_hot = xp.reshape(index, (rows, 1)) == xp.arange(columns)
+        one_hot = xp.reshape(index, (count, 1)) == xp.arange(columns)
         values = xp.asarray(values, dtype=dtype)
         if values.ndim:
-            values = xp.reshape(values, (rows, 1))
+            values = xp.reshape(values, (count, 1))
         return xp.where(one_hot, values, xp.zeros((), dtype=dtype))
 
 

@@ -1218,11 +1218,12 @@ class NllLoss(Node):
         xp = xp_of(log_probs)
         self.reduction, self.target = reduction, target
         self.classes, self.dtype = log_probs.shape[1], log_probs.dtype  # for the one-hot rows
-        rows = target.shape[0]
-        picked = -log_probs[xp.arange(rows), target]  # row i's number at column target[i]
+        self.rows = xp.arange(target.shape[0])  # (kept: backward writes at the same places)
+        picked = log_probs[self.rows, target]  # row i's number at column target[i]
         if reduction == "none":
-            return picked
-        return xp.sum(picked) / rows if reduction == "mean" else xp.sum(picked)
+            return -picked
+        total = xp.sum(picked)  # (negated after the sum: one operation on a number, not N)
+        return total / -target.shape[0] if reduction == "mean" else -total
 
     @property
     def one_hot(self) -> Array:
@@ -1244,7 +1245,7 @@ class NllLoss(Node):
             if self.reduction == "none":
                 per_row = xp_of(per_row).expand_dims(per_row, axis=1)
             return per_row * one_hot, None
-        return namespace_of(grad).one_per_row(per_row, self.target, self.classes,
+        return namespace_of(grad).one_per_row(per_row, self.rows, self.target, self.classes,
                                               self.dtype), None
 
 
