@@ -59,7 +59,8 @@ class Tensor:
             data = data.data
         elif not hasattr(data, "__dlpack__") or isinstance(data, numbers.Number):
             data = backend.host_array(data, None)
-        self.data = data
+        backend.namespace_of(data)  # a clear error for things that are not arrays
+        self._data = data
         self._grad = None
         self._requires_grad = False
         self.grad_fn = None
@@ -130,7 +131,16 @@ class Tensor:
 
     @data.setter
     def data(self, value: Array) -> None:
-        backend.namespace_of(value)  # a clear error for things that are not arrays
+        if value is self._data:  # ``w.data -= ...`` changed the array in place and sets it back
+            return
+        try:
+            backend.namespace_of(value)
+        except TypeError:
+            raise TypeError(
+                f".data must be an array (NumPy, or CuPy on a GPU), not a "
+                f"{type(value).__name__}. To give a tensor new numbers from a list, write "
+                f"t.data = ag.tensor(numbers, dtype=t.dtype).data."
+            ) from None
         self._data = value
 
     @property

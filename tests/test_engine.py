@@ -676,6 +676,19 @@ def test_in_place_updates_under_no_grad_like_an_optimizer():
     np.testing.assert_array_equal(values(w.grad), [0.0, 0.0])
 
 
+def test_data_takes_arrays_only_and_says_how_to_give_numbers():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    numbers = w.data
+    w.data -= 0.5  # in place: the same array, set back
+    assert w.data is numbers
+    np.testing.assert_allclose(values(w), [0.5, 1.5])
+    w.data = np.array([3.0, 4.0], dtype=np.float32)
+    np.testing.assert_array_equal(values(w), [3.0, 4.0])
+    with pytest.raises(TypeError, match=r"\.data must be an array .* not a list.*ag\.tensor"):
+        w.data = [5.0, 6.0]
+    np.testing.assert_array_equal(values(w), [3.0, 4.0])  # unchanged
+
+
 @pytest.mark.parametrize(
     "expression",
     [
