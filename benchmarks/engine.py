@@ -18,8 +18,12 @@ Run:  python benchmarks/engine.py    (a few minutes; needs torch==2.13.0 and mic
 
 Every number is measured in this one run. Engines take turns, round after round, and each turn
 starts with no garbage left by the one before (``gc.collect()`` outside the timing). A ratio is
-the median of the rounds' ratios: two engines timed in one round ran seconds apart, so the
-machine's slower and faster minutes do not land on one engine only.
+the median of the rounds' ratios: two engines timed in one round ran a fraction of a second
+apart, so the machine's slower and faster spells do not land on one engine only. A spell can
+still change between two turns of a round (on a shared 2-core machine NumPy's own step time
+doubles for a second or so now and then), which throws that round's ratio far off either way:
+41 rounds keep such rounds from moving the median (with 15, the median of the same machine's
+rounds moved by +-0.06).
 """
 
 from __future__ import annotations
@@ -82,8 +86,8 @@ def paired_ratios(ours: list[float], theirs: list[float]) -> list[float]:
 # ------------------------------------------------------------------------------------------------
 
 SIZES = (784, 256, 10)
-#: how many times the engines take turns
-ROUNDS = 15
+#: how many times the engines take turns (odd: the median is then one round's ratio)
+ROUNDS = 41
 LR = 0.01
 
 
@@ -170,7 +174,7 @@ def bench_mlp() -> dict[str, float]:
     results = {}
     print("MLP training step, 784-256-10 ReLU + softmax cross-entropy, float32, SGD")
     print(f"{'batch':>6} {'numpy ms':>9} {'autogradlab':>12} {'torch':>8}   (ratios to NumPy; "
-          f"autogradlab's rounds)")
+          f"autogradlab's {ROUNDS} rounds: lowest, middle half, highest)")
     for batch, repeats in ((64, 100), (1024, 10)):
         # the engines take turns, round after round; a round's ratio compares steps timed
         # within a second of each other, so this machine's minute-to-minute speed changes
@@ -183,7 +187,10 @@ def bench_mlp() -> dict[str, float]:
         ratio = {name: statistics.median(values) for name, values in ratios.items()}
         line = f"{batch:>6} {min(samples['numpy']) * 1e3:>9.3f} {ratio['autogradlab']:>11.2f}x"
         line += f" {ratio['torch']:>7.2f}x" if "torch" in ratio else "      n/a"
-        print(line + "   (" + ", ".join(f"{r:.2f}" for r in ratios["autogradlab"]) + ")")
+        ours = sorted(ratios["autogradlab"])
+        quarter = len(ours) // 4
+        print(line + f"   ({ours[0]:.2f}, {ours[quarter]:.2f} to {ours[-1 - quarter]:.2f}, "
+                     f"{ours[-1]:.2f})")
         results[f"mlp{batch}_numpy"] = min(samples["numpy"])
         for name, value in ratio.items():
             if name != "numpy":
