@@ -249,6 +249,11 @@ def scalar_loss(layers: list, points: np.ndarray, labels: np.ndarray, relu: Call
     return total * (1.0 / len(losses)) + 1e-4 * reg
 
 
+#: rounds of micrograd's demo (each takes about 12 s): with 5, single rounds at 1.16x and 1.18x
+#: torch (the machine's slow spells, as for the MLP step) sat next to a median of 0.92x
+DEMO_ROUNDS = 9
+
+
 def bench_micrograd_demo() -> dict[str, float]:
     try:
         from micrograd.engine import Value
@@ -293,7 +298,7 @@ def bench_micrograd_demo() -> dict[str, float]:
     nodes = len(ag.autograd.topological_order([loss.grad_fn]))
     del loss
     gc.enable()
-    samples = take_turns(engines, 5, lambda run: median_time(run, 3, warmup=1) / nodes)
+    samples = take_turns(engines, DEMO_ROUNDS, lambda run: median_time(run, 3, warmup=1) / nodes)
     per_node = {name: min(values) for name, values in samples.items()}
     print(f"\nmicrograd's demo (MLP(2, [16, 16, 1]), 100 points): {nodes} nodes, forward + "
           f"backward, garbage collector on; the same loss everywhere: "
