@@ -163,6 +163,13 @@ class Hub:
 
     def write_config(self) -> Path:
         args = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        # All learners' kernels share this machine's ports (as on The Littlest JupyterHub). A
+        # kernel's ports are picked, then let go, then bound by the kernel a second or two later;
+        # meanwhile another learner's kernel or connection can take one ("Address already in
+        # use"). Jupyter's restarter then tries new ports, but not while Jupyter's port cache is
+        # on (jupyter_client 8.10: it keeps the clashing ones, 5 times, and gives up). This is
+        # the setting docs/teaching.md gives hub administrators.
+        args.append("--KernelManager.cache_ports=False")
         config = f"""
 c = get_config()  # noqa
 c.JupyterHub.ip = "127.0.0.1"

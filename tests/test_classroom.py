@@ -170,6 +170,41 @@ def _each(function, learners, deadline: float, phase: str):
 
 
 @pytest.mark.classroom
+@pytest.mark.timeout(180)
+def test_a_kernel_whose_port_was_taken_starts_on_new_ports_with_the_setting_we_give():
+    """docs/teaching.md's ``--KernelManager.cache_ports=False``: a classmate takes one of a
+    kernel's ports before it binds them; the restart Jupyter makes then picks new ports, and the
+    kernel answers. (With the port cache on, the restart would reuse the taken port.)"""
+    import socket
+
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3", cache_ports=False)
+    km.write_connection_file()  # the ports are picked and let go, as before any kernel start
+    taken = km.control_port
+    thief = socket.socket()
+    thief.bind(("127.0.0.1", taken))  # the classmate
+    thief.listen()
+    client = None
+    try:
+        km.start_kernel()
+        deadline = time.monotonic() + 60
+        while km.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not km.is_alive(), "the kernel started although its control port was taken"
+        km.restart_kernel(now=True, newports=True)  # what Jupyter's restarter does
+        assert km.control_port != taken
+        client = km.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=60)  # raises if the kernel does not answer
+    finally:
+        thief.close()
+        if client is not None:
+            client.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+@pytest.mark.classroom
 @pytest.mark.timeout(900)
 def test_ten_learners_on_a_real_jupyterhub(tmp_path):
     _need("git")
@@ -204,6 +239,9 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
         for learner in learners:  # each server runs in its learner's own home folder
             assert f"HOME={hub.home(learner.name)}".encode() in Path(
                 f"/proc/{learner.server_pid}/environ").read_bytes().split(b"\0")
+            # ... with the setting docs/teaching.md gives (see the test above)
+            assert b"--KernelManager.cache_ports=False" in Path(
+                f"/proc/{learner.server_pid}/cmdline").read_bytes().split(b"\0")
         # A learner's token opens their own server, not a classmate's.
         first, second = learners[0], learners[1]
         assert ch.status_of("GET", f"{hub.server_url(first)}/api/status", first.token) == 200
