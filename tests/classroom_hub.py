@@ -417,21 +417,27 @@ c.JupyterHub.load_roles = [{{"name": "classroom-admin", "services": ["classroom-
                             on_kernel=lambda: self.remember_children())
 
 
+#: how long a new kernel may take to answer its first kernel_info request before the learner
+#: gives up on it and opens the notebook again (one answers in about 3 s with ten starting at once)
+KERNEL_READY_SECONDS = 90
+#: how many kernels a learner starts for one notebook at most
+KERNEL_STARTS = 3
+
+
 def run_notebook(server: str, token: str, path: str, notebook: dict, keep_kernel: bool = False,
                  cell_timeout: float = 300, on_kernel=None) -> dict:
     """Run every code cell of ``notebook`` in a new kernel session on ``server``, as Lab does.
 
     Like JupyterLab, a dropped websocket is reopened with the same session id (the server keeps
     the kernel's messages for that session meanwhile) and the cell's reply is awaited again; the
-    result counts these ``reconnects``. Returns the cell count, seconds and errors."""
+    result counts these ``reconnects``. A kernel that never answers its first request is given
+    up, as a learner would (shut down, open the notebook again): with every learner's kernel on
+    one machine, a classmate's kernel can take one of its ports before it binds them, and
+    Jupyter Server's websocket then stays on the old ports even when Jupyter restarts the
+    kernel on new ones. ``fresh_kernels`` counts these. Returns the cell count, seconds and
+    errors."""
     started = time.monotonic()
-    session = request("POST", f"{server}/api/sessions", token,
-                      {"path": path, "type": "notebook", "name": Path(path).name,
-                       "kernel": {"name": "python3"}})
-    kernel_id, session_id = session["kernel"]["id"], uuid.uuid4().hex
-    if on_kernel:
-        on_kernel()
-    channel = _KernelChannel(server, token, kernel_id, session_id, cell_timeout)
+    session, channel = _ready_session(server, token, path, cell_timeout, on_kernel)
     errors: list[str] = []
     cells = 0
     try:
@@ -449,11 +455,42 @@ def run_notebook(server: str, token: str, path: str, notebook: dict, keep_kernel
         channel.close()
     took = time.monotonic() - started
     if not keep_kernel:
-        with contextlib.suppress(OSError, ValueError):
-            request("DELETE", f"{server}/api/sessions/{session['id']}", token)
+        _delete_session(server, token, session)
     return {"path": path, "cells": cells, "seconds": took, "errors": errors,
-            "kernel_id": kernel_id, "session_id": session["id"],
-            "reconnects": channel.reconnects}
+            "kernel_id": session["kernel"]["id"], "session_id": session["id"],
+            "reconnects": channel.reconnects, "fresh_kernels": session["fresh_kernels"]}
+
+
+def _ready_session(server: str, token: str, path: str, cell_timeout: float, on_kernel):
+    """A new session for ``path`` whose kernel has answered a kernel_info request, and its open
+    channel (at most ``KERNEL_STARTS`` kernels are started for it)."""
+    problems = []
+    for fresh in range(KERNEL_STARTS):
+        session = request("POST", f"{server}/api/sessions", token,
+                          {"path": path, "type": "notebook", "name": Path(path).name,
+                           "kernel": {"name": "python3"}})
+        session["fresh_kernels"] = fresh
+        if on_kernel:
+            on_kernel()
+        channel = None
+        try:
+            channel = _KernelChannel(server, token, session["kernel"]["id"], uuid.uuid4().hex,
+                                     cell_timeout, connect_timeout=KERNEL_READY_SECONDS)
+            if channel.answers_kernel_info(KERNEL_READY_SECONDS):
+                return session, channel
+            problems.append(f"kernel {session['kernel']['id']}: no kernel_info reply in "
+                            f"{KERNEL_READY_SECONDS} s")
+        except Exception as err:  # noqa: BLE001  (any failure to connect: start another)
+            problems.append(f"kernel {session['kernel']['id']}: {err!r}"[:300])
+        if channel is not None:
+            channel.close()
+        _delete_session(server, token, session)
+    raise HubError(f"{KERNEL_STARTS} kernels for {path} never answered:\n" + "\n".join(problems))
+
+
+def _delete_session(server: str, token: str, session: dict) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        request("DELETE", f"{server}/api/sessions/{session['id']}", token)
 
 
 class _KernelChannel:
@@ -462,18 +499,50 @@ class _KernelChannel:
     MAX_RECONNECTS = 3
 
     def __init__(self, server: str, token: str, kernel_id: str, session_id: str,
-                 timeout: float) -> None:
+                 timeout: float, connect_timeout: float | None = None) -> None:
         ws_url = server.replace("http://", "ws://", 1)
         self.url = f"{ws_url}/api/kernels/{kernel_id}/channels?session_id={session_id}"
         self.token, self.session_id, self.timeout = token, session_id, timeout
         self.reconnects = 0
-        self.ws = self._connect()
+        self.ws = self._connect(connect_timeout or timeout)
+        self.ws.settimeout(timeout)
 
-    def _connect(self):
+    def _connect(self, timeout: float | None = None):
         import websocket  # websocket-client, a dependency of jupyter_server
 
         return websocket.create_connection(
-            self.url, header=[f"Authorization: token {self.token}"], timeout=self.timeout)
+            self.url, header=[f"Authorization: token {self.token}"],
+            timeout=timeout or self.timeout)
+
+    def _message(self, msg_type: str, content: dict) -> tuple[str, str]:
+        msg_id = uuid.uuid4().hex
+        return msg_id, json.dumps({
+            "header": {"msg_id": msg_id, "username": "learner", "session": self.session_id,
+                       "msg_type": msg_type, "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": content,
+        })
+
+    def answers_kernel_info(self, seconds: float) -> bool:
+        """Ask the kernel for its info, as Lab does first; True when it answers in time."""
+        import websocket
+
+        msg_id, request_msg = self._message("kernel_info_request", {})
+        self.ws.send(request_msg)
+        deadline = time.monotonic() + seconds
+        self.ws.settimeout(5)
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    msg = _decode(self.ws.recv())
+                except websocket.WebSocketTimeoutException:
+                    continue
+                if (msg.get("parent_header", {}).get("msg_id") == msg_id
+                        and msg.get("header", {}).get("msg_type") == "kernel_info_reply"):
+                    return True
+            return False
+        finally:
+            self.ws.settimeout(self.timeout)
 
     def _reconnect(self, why: Exception) -> None:
         if self.reconnects >= self.MAX_RECONNECTS:
@@ -494,14 +563,9 @@ class _KernelChannel:
         import websocket
 
         dropped = (websocket.WebSocketConnectionClosedException, ConnectionError)
-        msg_id = uuid.uuid4().hex
-        request_msg = json.dumps({
-            "header": {"msg_id": msg_id, "username": "learner", "session": self.session_id,
-                       "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": True,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        })
+        msg_id, request_msg = self._message("execute_request", {
+            "code": code, "silent": False, "store_history": True, "user_expressions": {},
+            "allow_stdin": False, "stop_on_error": True})
         while True:
             try:
                 self.ws.send(request_msg)

@@ -9,10 +9,12 @@ and pull again after the teacher changed the course. See tests/classroom_hub.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -204,6 +206,65 @@ def test_a_kernel_whose_port_was_taken_starts_on_new_ports_with_the_setting_we_g
         km.shutdown_kernel(now=True)
 
 
+HANGS_FIRST = """
+import os, sys, time
+count = os.path.join(os.path.dirname(os.path.abspath(__file__)), "starts")
+starts = int(open(count).read()) if os.path.exists(count) else 0
+open(count, "w").write(str(starts + 1))
+if starts == 0:  # the first kernel: alive, never answers (its ports were taken, say)
+    time.sleep(600)
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *sys.argv[1:]])
+"""
+
+
+@pytest.mark.classroom
+@pytest.mark.timeout(180)
+def test_a_learner_whose_kernel_never_answers_gets_a_fresh_one(tmp_path, monkeypatch):
+    """The hub test's learners do what a learner does when a kernel never starts: shut it down
+    and open the notebook again (tests/classroom_hub.py, ``run_notebook``)."""
+    from browser import labdriver
+
+    env = labdriver.isolated_env(tmp_path)
+    env["JUPYTER_PATH"] = str(tmp_path / "jupyter-path")  # found before the environment's own
+    spec = tmp_path / "jupyter-path" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "hangs_first.py").write_text(HANGS_FIRST)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, str(spec / "hangs_first.py"), "-f", "{connection_file}"],
+        "display_name": "Python 3", "language": "python"}))
+    root = tmp_path / "root"
+    root.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nbformat.write(notebook, root / "answer.ipynb")
+    port, token = labdriver.free_port(), "t" * 32
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115  (closed below)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "server", "--allow-root", "--no-browser",
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+         f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
+         "--MappingKernelManager.kernel_info_timeout=5"],
+        env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    monkeypatch.setattr(ch, "KERNEL_READY_SECONDS", 10)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError):  # not listening yet
+                if ch.status_of("GET", f"{url}/api/status", token) == 200:
+                    break
+            assert server.poll() is None and time.monotonic() < deadline, (
+                (tmp_path / "server.log").read_text(errors="replace")[-3000:])
+            time.sleep(0.3)
+        result = ch.run_notebook(url, token, "answer.ipynb", json.loads(nbformat.writes(notebook)))
+        assert result["errors"] == [] and result["cells"] == 1, result
+        assert result["fresh_kernels"] == 1, result  # the hanging one, then one that answered
+        assert (spec / "starts").read_text() == "2"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
 @pytest.mark.classroom
 @pytest.mark.timeout(900)
 def test_ten_learners_on_a_real_jupyterhub(tmp_path):
@@ -296,6 +357,10 @@ def test_ten_learners_on_a_real_jupyterhub(tmp_path):
                       for learner, results in zip(learners, runs)}
         print("websockets reopened while running lessons:",
               {name: n for name, n in reconnects.items() if n} or "none")
+        fresh = {learner.name: sum(result["fresh_kernels"] for result in results)
+                 for learner, results in zip(learners, runs)}
+        print("kernels that never answered and were started again:",
+              {name: n for name, n in fresh.items() if n} or "none")
         kernels = {result["kernel_id"] for results in runs for result in results}
         assert len(kernels) == 2 * LEARNERS
 
