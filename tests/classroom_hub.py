@@ -437,7 +437,8 @@ def run_notebook(server: str, token: str, path: str, notebook: dict, keep_kernel
     kernel on new ones. ``fresh_kernels`` counts these. Returns the cell count, seconds and
     errors."""
     started = time.monotonic()
-    session, channel = _ready_session(server, token, path, cell_timeout, on_kernel)
+    session, channel, fresh_kernels = _ready_session(server, token, path, cell_timeout,
+                                                     on_kernel)
     errors: list[str] = []
     cells = 0
     try:
@@ -458,18 +459,17 @@ def run_notebook(server: str, token: str, path: str, notebook: dict, keep_kernel
         _delete_session(server, token, session)
     return {"path": path, "cells": cells, "seconds": took, "errors": errors,
             "kernel_id": session["kernel"]["id"], "session_id": session["id"],
-            "reconnects": channel.reconnects, "fresh_kernels": session["fresh_kernels"]}
+            "reconnects": channel.reconnects, "fresh_kernels": fresh_kernels}
 
 
 def _ready_session(server: str, token: str, path: str, cell_timeout: float, on_kernel):
-    """A new session for ``path`` whose kernel has answered a kernel_info request, and its open
-    channel (at most ``KERNEL_STARTS`` kernels are started for it)."""
+    """A new session for ``path`` whose kernel has answered a kernel_info request, its open
+    channel, and how many kernels were given up first (at most ``KERNEL_STARTS`` are started)."""
     problems = []
     for fresh in range(KERNEL_STARTS):
         session = request("POST", f"{server}/api/sessions", token,
                           {"path": path, "type": "notebook", "name": Path(path).name,
                            "kernel": {"name": "python3"}})
-        session["fresh_kernels"] = fresh
         if on_kernel:
             on_kernel()
         channel = None
@@ -477,7 +477,7 @@ def _ready_session(server: str, token: str, path: str, cell_timeout: float, on_k
             channel = _KernelChannel(server, token, session["kernel"]["id"], uuid.uuid4().hex,
                                      cell_timeout, connect_timeout=KERNEL_READY_SECONDS)
             if channel.answers_kernel_info(KERNEL_READY_SECONDS):
-                return session, channel
+                return session, channel, fresh
             problems.append(f"kernel {session['kernel']['id']}: no kernel_info reply in "
                             f"{KERNEL_READY_SECONDS} s")
         except Exception as err:  # noqa: BLE001  (any failure to connect: start another)
@@ -507,12 +507,11 @@ class _KernelChannel:
         self.ws = self._connect(connect_timeout or timeout)
         self.ws.settimeout(timeout)
 
-    def _connect(self, timeout: float | None = None):
+    def _connect(self, timeout: float):
         import websocket  # websocket-client, a dependency of jupyter_server
 
         return websocket.create_connection(
-            self.url, header=[f"Authorization: token {self.token}"],
-            timeout=timeout or self.timeout)
+            self.url, header=[f"Authorization: token {self.token}"], timeout=timeout)
 
     def _message(self, msg_type: str, content: dict) -> tuple[str, str]:
         msg_id = uuid.uuid4().hex
@@ -552,7 +551,7 @@ class _KernelChannel:
         with contextlib.suppress(Exception):
             self.ws.close()
         time.sleep(1)
-        self.ws = self._connect()
+        self.ws = self._connect(self.timeout)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
